@@ -1,0 +1,26 @@
+"""Shared fixtures: a tiny model built once per test session, and the real data when present."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_LAREQA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lareqa"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """Path of a tiny 2-layer BERT sentence-transformers model (see tests/tiny_model.py)."""
+    from tiny_model import build_tiny_model
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))
+
+
+@pytest.fixture(scope="session")
+def lareqa_mirror() -> Path:
+    """The real LAReQA files (``PYTERRIER_HYBRID_LAREQA`` or ../shared/data/lareqa); skips when absent."""
+    path = Path(os.environ.get("PYTERRIER_HYBRID_LAREQA", SHARED_LAREQA))
+    if not (path / "xquad-r" / "en.json").exists():
+        pytest.skip(f"real LAReQA data not found at {path} (set PYTERRIER_HYBRID_LAREQA to a folder "
+                    "holding xquad-r/ and mlqa-r/)")
+    return path
