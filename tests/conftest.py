@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Each test session gets its own ir_datasets home (set before anything imports ir_datasets, whose
+# MIRACL loaders fix their paths at import), so tests never touch or depend on the user's cache.
+os.environ["IR_DATASETS_HOME"] = tempfile.mkdtemp(prefix="irds_home_")
 
 SHARED_LAREQA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lareqa"
 
