@@ -102,7 +102,9 @@ class LangDocs(BaseDocs):
         return self._lang
 
 
-class LangQueries(BaseQueries):
+class LangSplit(BaseQueries, BaseQrels):
+    """Queries and qrels of ``miracl/{lang}/{split}`` with language-prefixed ids."""
+
     def __init__(self, lang: str, split: str):
         self._lang, self._original = lang, ir_datasets.load(f"miracl/{lang}/{split}")
 
@@ -118,11 +120,6 @@ class LangQueries(BaseQueries):
 
     def queries_lang(self) -> str:
         return self._lang
-
-
-class LangQrels(BaseQrels):
-    def __init__(self, lang: str, split: str):
-        self._lang, self._original = lang, ir_datasets.load(f"miracl/{lang}/{split}")
 
     def qrels_iter(self) -> Iterator[TrecQrel]:
         for q in self._original.qrels_iter():
@@ -144,7 +141,7 @@ def _register() -> list[str]:
         _register_one(ids, f"miracl/{lang}-{lang}", Dataset(docs, documentation("_")))
         for split in splits:
             _register_one(ids, f"miracl/{lang}-{lang}/{split}", Dataset(
-                docs, LangQueries(lang, split), LangQrels(lang, split), documentation("_")))
+                docs, LangSplit(lang, split), documentation("_")))
 
     return ids
 
