@@ -29,3 +29,15 @@ def lareqa_mirror() -> Path:
         pytest.skip(f"real LAReQA data not found at {path} (set PYTERRIER_HYBRID_LAREQA to a folder "
                     "holding xquad-r/ and mlqa-r/)")
     return path
+
+
+@pytest.fixture
+def fixture_release(tmp_path, monkeypatch) -> Path:
+    """A small MLQA-R-shaped release (tests/lareqa_fixture.py) used as the mirror, the manifest pinned to it."""
+    from datasets_ext import lareqa_source
+    from lareqa_fixture import write_release
+    root = tmp_path / "mirror"
+    for key, entry in write_release(root).items():
+        monkeypatch.setitem(lareqa_source.MANIFEST, key, entry)
+    monkeypatch.setenv(lareqa_source.MIRROR_ENV, str(root))
+    return root

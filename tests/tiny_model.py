@@ -28,7 +28,8 @@ def build_tiny_model(out_dir: str | Path, texts: Iterable[str] = (), *, hidden: 
     import torch
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-    from sentence_transformers import SentenceTransformer, models as st_models
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as st_models
 
     out_dir = Path(out_dir)
     corpus = list(FIXTURE_TEXTS) + list(texts)
@@ -51,7 +52,7 @@ def build_tiny_model(out_dir: str | Path, texts: Iterable[str] = (), *, hidden: 
     BertModel(config).save_pretrained(bert_dir)
     hf_tok.save_pretrained(bert_dir)
     transformer = st_models.Transformer(str(bert_dir), max_seq_length=64)
-    pooling = st_models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="mean")
+    pooling = st_models.Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[transformer, pooling, st_models.Normalize()], device="cpu")
     model.save(str(out_dir))
     return out_dir

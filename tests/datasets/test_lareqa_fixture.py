@@ -18,13 +18,8 @@ from lareqa_fixture import ARTICLES, FAMILY, PARAGRAPHS, SENTENCES, has_question
 
 
 @pytest.fixture
-def release(tmp_path, monkeypatch) -> Path:
-    """A fixture release used as the mirror, with the manifest pinned to its checksums."""
-    root = tmp_path / "mirror"
-    for key, entry in write_release(root).items():
-        monkeypatch.setitem(lareqa_source.MANIFEST, key, entry)
-    monkeypatch.setenv(lareqa_source.MIRROR_ENV, str(root))
-    return root
+def release(fixture_release) -> Path:
+    return fixture_release
 
 
 def test_answer_sentence_rule():
