@@ -31,22 +31,9 @@ from ir_datasets.datasets.base import Dataset
 from datasets_ext.registration import PackageYamlDocumentation, register_dataset
 from datasets_ext.languages import LANGUAGES, MULTI
 from datasets_ext.lareqa_source import MANIFEST, lareqa_file
-from datasets_ext.records import LangQuery
+from datasets_ext.records import LangQuery, LareqaDoc
 
 QRELS_DEFS = {1: "the sentence that contains the answer"}
-
-
-class LareqaDoc(NamedTuple):
-    """A candidate answer: one sentence of a paragraph."""
-    doc_id: str
-    text: str
-    lang: str
-    context: str
-    title: str
-
-    def default_text(self) -> str:
-        """The sentence alone (the LAReQA setting); ``context`` holds the paragraph."""
-        return self.text
 
 
 class ParsedLanguage(NamedTuple):

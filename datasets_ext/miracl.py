@@ -7,7 +7,7 @@ qrels of several languages can be concatenated without id clashes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import ir_datasets
 from ir_datasets.datasets.base import Dataset
@@ -16,18 +16,7 @@ from ir_datasets.indices import Docstore
 
 from datasets_ext.registration import PackageYamlDocumentation, register_dataset as _register_one
 from datasets_ext.languages import MIRACL_LANGUAGES
-from datasets_ext.records import LangQuery
-
-
-class MiraclLangDoc(NamedTuple):
-    """A MIRACL passage with its language."""
-    doc_id: str
-    title: str
-    text: str
-    lang: str
-
-    def default_text(self) -> str:
-        return f"{self.title} {self.text}"
+from datasets_ext.records import LangQuery, MiraclLangDoc
 
 
 def _prefixed(lang: str, original_id: str) -> str:

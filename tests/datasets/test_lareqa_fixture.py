@@ -171,3 +171,11 @@ def test_pyterrier_topics_qrels_corpus(release):
     corpus = list(dataset.get_corpus_iter(verbose=False))
     assert len(corpus) == ARTICLES * PARAGRAPHS * SENTENCES
     assert {"docno", "text", "lang", "context", "title"} <= set(corpus[0]) and corpus[0]["lang"] == "en"
+
+
+def test_pyterrier_text_loader(release):
+    import pandas as pd
+    import pyterrier as pt
+    loader = pt.text.get_text(pt.get_dataset(f"irds:{FAMILY}/en-en"), ["text", "context", "lang"])
+    out = loader(pd.DataFrame({"qid": ["q"], "docno": ["en:0:1:2"]}))
+    assert out.iloc[0].text == "en sentence 0.1.2 tells fact number 2." and out.iloc[0].lang == "en"
