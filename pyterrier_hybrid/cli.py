@@ -5,14 +5,15 @@ import argparse
 from collections.abc import Sequence
 
 from pyterrier_hybrid.datasets_cli import add_datasets_parser
+from pyterrier_hybrid.training.cli import add_train_parser
 
-PARSERS = [add_datasets_parser]
+PARSERS = [add_datasets_parser, add_train_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command (its parser sets ``handler``).
 
-    Bad input (a ValueError) ends with a one-line message instead of a traceback.
+    Bad input (ValueError, FileNotFoundError) ends with a one-line message instead of a traceback.
     """
     parser = argparse.ArgumentParser(prog="pyterrier-hybrid", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -21,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0
-    except ValueError as e:
+    except (ValueError, FileNotFoundError) as e:
         raise SystemExit(f"pyterrier-hybrid {args.command}: error: {e}") from None
 
 

@@ -1,0 +1,29 @@
+"""Parallel QA records from our ir_datasets families (XQuAD-R, MLQA-R), through ir_datasets' own API."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+
+def answer_text(doc, with_context: bool) -> str:
+    """The answer sentence, or with context: the sentence, a blank line, then its paragraph."""
+    return f"{doc.text}\n\n{doc.context}" if with_context else doc.text
+
+
+def irds_records(family: str, languages: Iterable[str] | None = None,
+                 with_context: bool = False) -> Iterator[tuple[str, str, str, str]]:
+    """(item id, lang, question, answer) for each question of ``{family}/{X}-{X}``, X in ``languages``.
+
+    The item id is the question id after the language prefix, shared across languages; the
+    answer is the candidate judged relevant in the monolingual setting.
+    """
+    import ir_datasets
+    import datasets_ext  # noqa: F401  (registers the families)
+
+    for lang in datasets_ext.check_languages(family, languages):
+        ds = ir_datasets.load(datasets_ext.dataset_id(family, lang, lang))
+        answer_of = {qrel.query_id: qrel.doc_id for qrel in ds.qrels_iter() if qrel.relevance > 0}
+        docs = ds.docs_store().get_many(set(answer_of.values()))
+        for query in ds.queries_iter():
+            if query.query_id in answer_of:
+                item_id = query.query_id.partition(":")[2]
+                yield item_id, lang, query.text, answer_text(docs[answer_of[query.query_id]], with_context)

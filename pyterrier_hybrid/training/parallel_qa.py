@@ -1,0 +1,141 @@
+"""``ParallelQA``: question-answer items that exist in one or more languages.
+
+Each row is one (item, language) with its question and answer text, held once in an Arrow table
+sorted by item then language. The two training sets of DESIGN.md are views of that table: the
+monolingual set is every row, the cross-lingual set is every row of an item in >= 2 languages
+(its answer language is drawn per epoch by :mod:`pyterrier_hybrid.training.pairs`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+COLUMNS = ("item_id", "lang", "question", "answer")
+
+
+class ParallelQA:
+    """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``)."""
+
+    def __init__(self, table: pa.Table, source: str = "custom"):
+        missing = [c for c in COLUMNS if c not in table.column_names]
+        if missing:
+            raise ValueError(f"parallel QA data lacks column(s) {missing}; needs {list(COLUMNS)}")
+        table = table.select(list(COLUMNS)).cast(pa.schema([(c, pa.string()) for c in COLUMNS]))
+        for column in COLUMNS:
+            if table.column(column).null_count:
+                raise ValueError(f"parallel QA data has empty (null) values in column {column!r}")
+        self.table = table.sort_by([("item_id", "ascending"), ("lang", "ascending")]).combine_chunks()
+        self.source = source
+        keys = pc.binary_join_element_wise(self.table["item_id"], self.table["lang"], "\x00")
+        if pc.count_distinct(keys).as_py() != len(self.table):
+            raise ValueError("parallel QA data has an (item id, language) pair more than once")
+        self.item_codes = self._codes(self.table["item_id"])
+        self.languages: tuple[str, ...] = tuple(sorted(set(self.table["lang"].to_pylist())))
+        self.lang_codes = np.searchsorted(self.languages, self.table["lang"].to_numpy(zero_copy_only=False))
+
+    @staticmethod
+    def _codes(column: pa.ChunkedArray) -> np.ndarray:
+        """Dense 0-based codes of a sorted column (equal values get equal codes)."""
+        values = column.to_numpy(zero_copy_only=False)
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([[0], np.cumsum(values[1:] != values[:-1])]).astype(np.int64)
+
+    # ---- builders -------------------------------------------------------------------------
+    @classmethod
+    def from_lists(cls, item_ids: Sequence[Any], langs: Sequence[str], questions: Sequence[str],
+                   answers: Sequence[str], source: str = "lists") -> ParallelQA:
+        """From four parallel lists (item id, language, question, answer)."""
+        return cls(pa.table({"item_id": [str(i) for i in item_ids], "lang": list(langs),
+                             "question": list(questions), "answer": list(answers)}), source)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any] | Sequence[Any]],
+                     source: str = "records") -> ParallelQA:
+        """From dicts with the four columns, or (item id, lang, question, answer) tuples."""
+        rows = [tuple(r[c] for c in COLUMNS) if isinstance(r, Mapping) else tuple(r) for r in records]
+        columns = list(zip(*rows)) if rows else [(), (), (), ()]
+        return cls.from_lists(*columns, source=source)
+
+    @classmethod
+    def from_jsonl(cls, path: str | Path) -> ParallelQA:
+        """From a JSON-lines file whose objects have the four columns."""
+        import pyarrow.json as pa_json
+        return cls(pa_json.read_json(path), f"jsonl:{path}")
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> ParallelQA:
+        """From a CSV file with a header naming the four columns."""
+        import pyarrow.csv as pa_csv
+        strings = pa_csv.ConvertOptions(column_types={c: pa.string() for c in COLUMNS})
+        return cls(pa_csv.read_csv(path, convert_options=strings), f"csv:{path}")
+
+    @classmethod
+    def from_hf(cls, dataset: Any, name: str = "hf") -> ParallelQA:
+        """From a Hugging Face ``datasets.Dataset`` with the four columns."""
+        return cls(dataset.with_format("arrow")[:], name)
+
+    @classmethod
+    def from_irds(cls, family: str, languages: Iterable[str] | None = None,
+                  with_context: bool = False) -> ParallelQA:
+        """From an ir_datasets family (``xquad-r``, ``mlqa-r``); see :func:`.irds.irds_records`."""
+        from pyterrier_hybrid.training.irds import irds_records
+        return cls.from_records(irds_records(family, languages, with_context), source=family)
+
+    # ---- views and statistics ---------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def n_items(self) -> int:
+        """Number of distinct QA items."""
+        return int(self.item_codes[-1]) + 1 if len(self) else 0
+
+    def items_per_language(self) -> dict[str, int]:
+        """Number of items in each language."""
+        counts = np.bincount(self.lang_codes, minlength=len(self.languages))
+        return dict(zip(self.languages, counts.tolist()))
+
+    def languages_per_item(self) -> np.ndarray:
+        """Number of languages of each item (indexed by item code)."""
+        return np.bincount(self.item_codes, minlength=self.n_items)
+
+    @property
+    def mono_size(self) -> int:
+        """Rows of the monolingual set: one per (item, language)."""
+        return len(self)
+
+    @property
+    def cross_size(self) -> int:
+        """Rows of the cross-lingual set: one per (item, question language) of items in >= 2 languages."""
+        return int((self.languages_per_item()[self.item_codes] >= 2).sum())
+
+    def summary(self) -> str:
+        """One line: items, languages with their item counts, sizes of both training sets."""
+        per_lang = " ".join(f"{lang}={n}" for lang, n in self.items_per_language().items())
+        return (f"{self.source}: {self.n_items} items; per language {per_lang}; "
+                f"monolingual set {self.mono_size} rows, cross-lingual set {self.cross_size} rows")
+
+    def select_languages(self, languages: Iterable[str]) -> ParallelQA:
+        """Only the rows in ``languages``; a language absent from the data is a ValueError."""
+        langs = list(languages)
+        absent = [lang for lang in langs if lang not in self.languages]
+        if absent:
+            raise ValueError(f"language(s) {', '.join(map(repr, absent))} not in the data ({self.source}); "
+                             f"it has: {' '.join(self.languages)}")
+        return ParallelQA(self.table.filter(pc.is_in(self.table["lang"], pa.array(langs))), self.source)
+
+    def split_items(self, n_held_out: int, seed: int = 0) -> tuple[ParallelQA, ParallelQA]:
+        """(training, held-out): ``n_held_out`` random items, in all their languages, held out."""
+        if not 0 < n_held_out < self.n_items:
+            raise ValueError(f"cannot hold out {n_held_out} of {self.n_items} items: need 0 < n < items")
+        held = np.zeros(self.n_items, dtype=bool)
+        held[np.random.default_rng(seed).choice(self.n_items, n_held_out, replace=False)] = True
+        mask = held[self.item_codes]
+        return (ParallelQA(self.table.filter(pa.array(~mask)), self.source),
+                ParallelQA(self.table.filter(pa.array(mask)), f"{self.source} (held out)"))

@@ -1,0 +1,149 @@
+"""train(): end to end on the tiny model, errors before training, NaN stop, resume after SIGKILL, CLI."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pyterrier_hybrid.cli import main
+from pyterrier_hybrid.training import PairKeys, ParallelQA, STRATEGIES, NonFiniteLossError, train
+
+WORDS = ["red", "house", "river", "book", "stars", "team", "players", "eleven", "astronomer", "near",
+         "rote", "haus", "fluss", "buch", "sterne", "spieler", "mannschaft", "casa", "roja", "río"]
+TEMPLATES = {"en": ("where is the {} {}?", "the {} {} stands near it."),
+             "de": ("wo steht das {} {}?", "das {} {} steht am fluss."),
+             "es": ("¿dónde está la {} {}?", "la {} {} está cerca.")}
+
+
+def synthetic(n_items: int = 48) -> ParallelQA:
+    """Parallel items whose question and answer share a word pair, in three languages."""
+    pairs = [(a, b) for a in WORDS for b in WORDS if a != b][:: 7][:n_items]
+    return ParallelQA.from_records([(i, lang, q.format(a, b), ans.format(a, b))
+                                    for i, (a, b) in enumerate(pairs) for lang, (q, ans) in TEMPLATES.items()])
+
+
+def mrr(model, data: ParallelQA) -> float:
+    """Mean reciprocal rank of each question's own answer among all answers (every language)."""
+    rows = data.table.to_pylist()
+    q = model.encode([r["question"] for r in rows], convert_to_numpy=True, normalize_embeddings=True)
+    a = model.encode([r["answer"] for r in rows], convert_to_numpy=True, normalize_embeddings=True)
+    scores = q @ a.T
+    ranks = (scores > np.diag(scores)[:, None]).sum(1) + 1
+    return float(np.mean(1 / ranks))
+
+
+def test_training_raises_retrieval_metric(tiny_model_dir, tmp_path):
+    from sentence_transformers import SentenceTransformer
+    data = synthetic()
+    before = mrr(SentenceTransformer(str(tiny_model_dir), device="cpu"), data)
+    model = train(str(tiny_model_dir), data, "hybrid", output_dir=tmp_path / "m", batch_size=16, epochs=2,
+                  learning_rate=3e-3, warmup_ratio=0.0, save_steps=1000, device="cpu", seed=1)
+    after = mrr(model, data)
+    assert after > before + 0.1, (before, after)
+    saved = SentenceTransformer(str(tmp_path / "m"), device="cpu")
+    assert mrr(saved, data) == pytest.approx(after, abs=1e-4)
+    card = (tmp_path / "m" / "README.md").read_text()
+    for field in ("strategy**: hybrid", "alpha**: 0.5", "languages**: de en es", "steps**: 36", "seed**: 1"):
+        assert field in card
+    stats = json.loads((tmp_path / "m" / "batch_stats.json").read_text())
+    assert stats["batch_types"] == {"xx": 36 // 2, "xy": 36 // 2} and stats["xx_share"] == 0.5
+    assert sum(stats["language_pairs"].values()) == 36 * 16
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"data": ParallelQA.from_records([(i, "en", "q", "a") for i in range(40)]), "strategy": "xy"},
+     "needs cross-lingual pairs"),
+    ({"data": synthetic(10), "batch_size": 16}, "10 usable items"),
+    ({"data": ParallelQA.from_records([]), "strategy": "xx"}, "empty"),
+    ({"data": synthetic(10), "strategy": "bogus"}, "unknown strategy"),
+    ({"data": synthetic(10), "strategy": "xx", "alpha": 0.5}, "alpha applies to the hybrid"),
+    ({"data": synthetic(10), "resume": True, "batch_size": 4}, "holds no checkpoint"),
+])
+def test_bad_input_fails_before_loading_the_model(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        train(str(tmp_path / "no-such-model"), output_dir=tmp_path / "out", **kwargs)
+
+
+def test_non_finite_loss_stops_at_its_step(tiny_model_dir, tmp_path, monkeypatch):
+    from sentence_transformers.sentence_transformer import losses
+    forward, calls = losses.MultipleNegativesRankingLoss.forward, []
+
+    def nan_at_step_3(self, *args, **kwargs):
+        calls.append(1)
+        loss = forward(self, *args, **kwargs)
+        return loss * float("nan") if len(calls) == 3 else loss
+
+    monkeypatch.setattr(losses.MultipleNegativesRankingLoss, "forward", nan_at_step_3)
+    with pytest.raises(NonFiniteLossError, match=r"at step 3: .*checkpoint-2"):
+        train(str(tiny_model_dir), synthetic(24), "xx", output_dir=tmp_path / "m", batch_size=8, max_steps=6,
+              save_steps=2, device="cpu")
+    assert sorted(p.name for p in (tmp_path / "m" / "checkpoints").iterdir()) == ["checkpoint-2"]
+    assert not (tmp_path / "m" / "model.safetensors").exists()
+
+
+RUN = """
+import sys, time
+from pyterrier_hybrid.training import train, samplers
+sys.path.insert(0, {tests!r})
+from test_train import synthetic
+iter_ = samplers.ParallelBatchSampler.__iter__
+def slow_iter(self):  # slow steps so the test can kill the run between checkpoints
+    for batch in iter_(self):
+        time.sleep(0.3)
+        yield batch
+samplers.ParallelBatchSampler.__iter__ = slow_iter
+train({model!r}, synthetic(48), "hybrid", output_dir={out!r}, batch_size=8, max_steps=14, save_steps=2, device="cpu")
+"""
+
+
+def test_resume_after_sigkill_skips_done_batches(tiny_model_dir, tmp_path, monkeypatch):
+    out = tmp_path / "m"
+    script = RUN.format(tests=str(Path(__file__).parent), model=str(tiny_model_dir), out=str(out))
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "WORLD_SIZE": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoints" / "checkpoint-4" / "trainer_state.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "training ended before the kill"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = max(int(p.name.split("-")[1]) for p in (out / "checkpoints").glob("checkpoint-*")
+               if (p / "trainer_state.json").exists())
+    assert done < 14
+    for partial in (p for p in (out / "checkpoints").glob("checkpoint-*") if int(p.name.split("-")[1]) > done):
+        __import__("shutil").rmtree(partial)  # a checkpoint the kill interrupted while being written
+
+    fetched: list[list[int]] = []
+    texts = PairKeys.texts
+    monkeypatch.setattr(PairKeys, "texts", lambda self, keys: (fetched.append(list(keys)), texts(self, keys))[1])
+    train(str(tiny_model_dir), synthetic(48), "hybrid", output_dir=out, batch_size=8, max_steps=14,
+          save_steps=2, device="cpu", resume=True)
+    assert (out / "model.safetensors").exists()
+
+    data = synthetic(48)
+    pairs = PairKeys(data)
+    plan = list(STRATEGIES["hybrid"](pairs.dataset(), 8, False, seed=0, pairs=pairs))
+    trained = [batch for batch in fetched if batch in plan]
+    assert not [batch for batch in trained if batch in plan[:done]], "a batch done before the kill was repeated"
+    # accelerate's loader fetches one batch ahead, so one batch past max_steps may be fetched but not trained
+    assert trained[:14 - done] == plan[done:14] and len(trained) <= 14 - done + 1
+
+
+def test_cli_train(tiny_model_dir, tmp_path):
+    path = tmp_path / "qa.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in synthetic(24).table.to_pylist()))
+    assert main(["train", str(tiny_model_dir), str(path), "--languages", "en", "de", "--strategy", "xy",
+                 "--batch-size", "8", "--max-steps", "3", "--output-dir", str(tmp_path / "m"), "--device", "cpu",
+                 "--query-prompt", "query: ", "--document-prompt", "passage: ", "--freeze-word-embeddings",
+                 "--loss", "symmetric", "--validation-items", "4", "--save-steps", "2"]) == 0
+    stats = json.loads((tmp_path / "m" / "batch_stats.json").read_text())
+    assert stats["strategy"] == "xy" and set(stats["language_pairs"]) == {"de-en", "en-de"}
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
