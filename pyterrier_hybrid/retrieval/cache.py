@@ -1,0 +1,90 @@
+"""Persistent embedding cache: one folder per (model fingerprint, prompt, max sequence length).
+
+Each folder holds immutable ``shard-*.npz`` files (``keys``: 16-byte BLAKE2b digests of the texts as rows of uint8,
+``vecs``: float32 rows). A shard is written to a temporary file and renamed into place, so an
+interrupted run leaves either a complete shard or none; several processes may share a folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+CACHE_ENV = "PYTERRIER_HYBRID_CACHE"
+_KEY_BYTES = 16
+
+
+def default_cache_dir() -> Path:
+    """``$PYTERRIER_HYBRID_CACHE`` if set, else ``~/.cache/pyterrier_hybrid/embeddings``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "pyterrier_hybrid" / "embeddings"
+
+
+def text_key(text: str) -> bytes:
+    """The 16-byte digest that identifies a text inside one cache folder."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=_KEY_BYTES).digest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class EmbeddingCache:
+    """Embeddings of texts for one model/prompt/length namespace; on disk when ``root`` is given."""
+
+    def __init__(self, root: str | Path | None, fingerprint: str, prompt: str, max_seq_length: int | None):
+        self.namespace = {"fingerprint": fingerprint, "prompt": prompt, "max_seq_length": max_seq_length}
+        digest = hashlib.sha256(json.dumps(self.namespace, sort_keys=True).encode()).hexdigest()[:16]
+        self.path = None if root is None else Path(root) / fingerprint / digest
+        self._rows: dict[bytes, np.ndarray] = {}
+        if self.path is not None:
+            self._load()
+
+    def _load(self) -> None:
+        for shard in sorted(self.path.glob("shard-*.npz")):
+            try:
+                with np.load(shard) as data:
+                    keys, vecs = data["keys"], data["vecs"]
+            except Exception as e:  # an unreadable shard only costs re-encoding its texts
+                warnings.warn(f"ignoring unreadable embedding cache shard {shard}: {e}")
+                continue
+            self._rows.update(zip((row.tobytes() for row in keys), vecs))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, keys: Sequence[bytes]) -> list[np.ndarray | None]:
+        """The cached vector of each key, or None where it is missing."""
+        return [self._rows.get(k) for k in keys]
+
+    def put(self, keys: Sequence[bytes], vecs: np.ndarray) -> None:
+        """Add vectors (one row per key); on disk this writes one new shard atomically."""
+        if not len(keys):
+            return
+        vecs = np.asarray(vecs, dtype=np.float32)
+        if self.path is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+            meta = self.path / "namespace.json"
+            if not meta.exists():
+                atomic_write_bytes(meta, json.dumps(self.namespace, indent=1).encode())
+            buf = io.BytesIO()
+            # keys as a uint8 matrix: numpy's bytes dtype would drop a digest's trailing NUL bytes
+            np.savez(buf, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, _KEY_BYTES), vecs=vecs)
+            atomic_write_bytes(self.path / f"shard-{uuid.uuid4().hex}.npz", buf.getvalue())
+        self._rows.update(zip(keys, vecs))

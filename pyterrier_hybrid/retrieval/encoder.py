@@ -1,0 +1,160 @@
+"""A sentence-transformers bi-encoder for PyTerrier with prompts and a persistent embedding cache.
+
+``DenseEncoder`` is a ``pyterrier_dr.BiEncoder``: ``query_encoder()`` adds ``query_vec``,
+``doc_encoder()`` adds ``doc_vec``, ``text_scorer()`` re-ranks a result frame that has ``text``.
+Every text goes through the cache; only texts it has never seen (for this model fingerprint,
+prompt and maximum sequence length) are encoded, each once, and ``stats`` counts them.
+"""
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyterrier as pt
+from pyterrier_dr import BiEncoder
+
+from pyterrier_hybrid.retrieval.cache import EmbeddingCache, default_cache_dir, text_key
+from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, make_fast
+from pyterrier_hybrid.retrieval.fingerprint import directory_fingerprint, module_fingerprint
+
+_FLUSH_EVERY = 1024  # texts per cache shard: an interrupted run loses at most this much work
+
+
+@dataclass
+class EncodingStats:
+    """Counters of one encoder: texts asked for, answered from the cache, and run through the model."""
+    requested: int = 0
+    cache_hits: int = 0
+    encoded: int = 0
+
+
+def _load_model(model, device: str | None):
+    """Load a SentenceTransformer from a local directory or hub name; return it and its local directory."""
+    from sentence_transformers import SentenceTransformer
+    path = Path(str(model)).expanduser()
+    if path.exists():
+        if not (path / "modules.json").exists() and not (path / "config.json").exists():
+            raise FileNotFoundError(f"model path {str(path)!r} is not a sentence-transformers or Hugging Face "
+                                    "model directory (no modules.json or config.json)")
+        return SentenceTransformer(str(path), device=device, local_files_only=True), path
+    if path.is_absolute() or str(model).startswith((".", "~")) or str(model).count("/") > 1:
+        raise FileNotFoundError(f"model path {str(model)!r} does not exist")
+    try:
+        return SentenceTransformer(str(model), device=device), None
+    except Exception as e:
+        raise FileNotFoundError(f"model {str(model)!r} is neither a local directory nor available from the "
+                                f"Hugging Face hub or its local cache: {e}") from e
+
+
+class DenseEncoder(BiEncoder):
+    """Sentence-transformers encoder with query/document prompts, batching and a persistent cache."""
+
+    def __init__(self, model, *, query_prompt: str | None = None, doc_prompt: str | None = None,
+                 query_prompt_name: str | None = None, doc_prompt_name: str | None = None,
+                 max_seq_length: int | None = None, batch_size: int = 32, fast: bool | str = False,
+                 cache: bool | str | Path = True, device: str | None = None, text_field: str = "text",
+                 progress: bool = True):
+        """Load ``model`` (directory, hub name or SentenceTransformer) and set up its caches.
+
+        Prompts: an explicit string wins, else a name from the model's ``prompts``, else the model's own
+        ``"query"`` / ``"document"`` prompt (as ``encode_query``/``encode_document`` do), else none.
+        ``fast``: False (exact fp32), True (fastest available), or a mode of ``fast.FAST_MODES``.
+        ``cache``: True (default dir, see ``default_cache_dir``), a directory, or False (memory only). The cache
+        folder also keeps exported fast models (``onnx/``).
+        """
+        super().__init__(batch_size=batch_size, text_field=text_field, verbose=False)
+        from sentence_transformers import SentenceTransformer
+        self.fast = fast_mode(fast)
+        self.cache_root = default_cache_dir() if cache is True else (Path(cache) if cache else None)
+        if isinstance(model, SentenceTransformer):  # fingerprinted now: make a new encoder after changing weights
+            self.model = copy.deepcopy(model) if self.fast != "fp32" else model  # fast modes change it in place
+            self.model_name = f"<{type(model).__name__} {id(model):#x}>"
+            base_fingerprint = module_fingerprint(model)
+        else:
+            self.model, local_dir = _load_model(model, device)
+            self.model_name = str(model)
+            memo = None if self.cache_root is None else self.cache_root / "fingerprints.json"
+            base_fingerprint = (directory_fingerprint(local_dir, memo) if local_dir is not None
+                                else module_fingerprint(self.model))
+        self.device = self.model.device
+        if max_seq_length is not None:
+            self.model.max_seq_length = max_seq_length
+        self.max_seq_length: int | None = self.model.max_seq_length
+        self.query_prompt = self._resolve_prompt(query_prompt, query_prompt_name, "query")
+        self.doc_prompt = self._resolve_prompt(doc_prompt, doc_prompt_name, "document")
+        self.fingerprint = f"{base_fingerprint}-{self.fast}"
+        self.embedding_dim: int = self.model.get_embedding_dimension()
+        with tempfile.TemporaryDirectory() as tmp:  # without a cache, an ONNX export lives only until loaded
+            onnx_dir = self.cache_root / "onnx" if self.cache_root is not None else Path(tmp)
+            self.model = make_fast(self.model, self.fast, onnx_dir, base_fingerprint)
+        self.progress = progress
+        self.stats = EncodingStats()
+        self._caches: dict[str, EmbeddingCache] = {}
+
+    def _resolve_prompt(self, prompt: str | None, name: str | None, default_name: str) -> str:
+        if prompt is not None:
+            return prompt
+        prompts = self.model.prompts or {}
+        if name is not None:
+            if name not in prompts:
+                raise ValueError(f"prompt name {name!r} not in the model's prompts; "
+                                 f"valid names: {', '.join(prompts) or '(none)'}")
+            return prompts[name]
+        return prompts.get(default_name, "")
+
+    def __repr__(self) -> str:
+        return f"DenseEncoder({self.model_name!r}, fast={self.fast!r})"
+
+    def cache_for(self, prompt: str) -> EmbeddingCache:
+        """The embedding cache of this model for one prompt."""
+        if prompt not in self._caches:
+            self._caches[prompt] = EmbeddingCache(self.cache_root, self.fingerprint, prompt, self.max_seq_length)
+        return self._caches[prompt]
+
+    def encode_queries(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:
+        """Embeddings (float32, one row per text) of queries, with the query prompt."""
+        return self.encode(texts, self.query_prompt, self.model.encode_query, batch_size)
+
+    def encode_docs(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:
+        """Embeddings (float32, one row per text) of documents, with the document prompt."""
+        return self.encode(texts, self.doc_prompt, self.model.encode_document, batch_size)
+
+    def encode(self, texts: Iterable[str], prompt: str, encode_fn: Callable | None = None,
+               batch_size: int | None = None) -> np.ndarray:
+        """Embeddings of ``texts`` with ``prompt``: cached rows, the rest encoded once each and cached."""
+        texts = [str(t) for t in texts]
+        cache = self.cache_for(prompt)
+        keys = [text_key(t) for t in texts]
+        found = cache.get(keys)
+        missing = {k: t for k, t, v in zip(keys, texts, found) if v is None}
+        self.stats.requested += len(texts)
+        self.stats.cache_hits += sum(v is not None for v in found)
+        if missing:
+            self._encode_missing(cache, missing, prompt, encode_fn or self.model.encode, batch_size or self.batch_size)
+        if not texts:
+            return np.empty((0, self.embedding_dim), dtype=np.float32)
+        return np.stack(cache.get(keys)).astype(np.float32, copy=False)
+
+    def _encode_missing(self, cache: EmbeddingCache, missing: dict[bytes, str], prompt: str,
+                        encode_fn: Callable, batch_size: int) -> None:
+        # longest first, as SentenceTransformer.encode orders them, so batches pad as little as possible
+        order = sorted(missing, key=lambda k: -len(missing[k]))
+        bar = pt.tqdm(total=len(order), desc="encoding", unit="text", disable=not self.progress)
+        done: list[bytes] = []
+        vecs: list[np.ndarray] = []
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            with encoding_context(self.fast):
+                vecs.append(encode_fn([missing[k] for k in batch], prompt=prompt, batch_size=len(batch),
+                                      show_progress_bar=False, convert_to_numpy=True))
+            done += batch
+            self.stats.encoded += len(batch)
+            bar.update(len(batch))
+            if len(done) >= _FLUSH_EVERY or start + batch_size >= len(order):
+                cache.put(done, np.concatenate(vecs))
+                done, vecs = [], []
+        bar.close()

@@ -1,0 +1,188 @@
+"""A pyterrier-dr ``FlexIndex`` that is built atomically, checked on opening, and knows doc languages.
+
+The index is written into a hidden sibling folder and renamed into place only when complete, so a
+half-written index is never taken for a built one. Besides FlexIndex's files (``vecs.f4``,
+``docnos.npids``, ``pt_meta.json``) it stores each document's language (``doc_langs.npy``) and,
+in ``pt_meta.json`` under ``pyterrier_hybrid``, the encoder's fingerprint, prompt and languages.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import more_itertools
+import numpy as np
+import pandas as pd
+import pyterrier as pt
+from npids import Lookup
+from pyterrier_dr import FlexIndex
+
+from datasets_ext import language_of
+from pyterrier_hybrid.retrieval.cache import atomic_write_bytes
+from pyterrier_hybrid.retrieval.encoder import DenseEncoder
+from pyterrier_hybrid.retrieval.pool import PoolRetriever
+
+META_KEY = "pyterrier_hybrid"
+_ENCODE_CHUNK = 4096
+
+
+class DenseIndexError(ValueError):
+    """A dense index that is not built, corrupt, or built with another model or dimension."""
+
+
+class DenseIndex(FlexIndex):
+    """Dense index of one encoder's document vectors; ``retriever(pool=...)`` searches languages."""
+
+    def __init__(self, path: str | Path, encoder: DenseEncoder | None = None, *, verbose: bool = False):
+        """Refer to the index at ``path``; with ``encoder`` it can index texts and is checked against it."""
+        super().__init__(str(path), sim_fn="dot", verbose=verbose)
+        self.encoder = encoder
+        self._checked = False
+
+    def __repr__(self) -> str:
+        return f"DenseIndex({str(self.index_path)!r})"
+
+    def payload(self, return_dvecs: bool = True, return_docnos: bool = True):
+        """FlexIndex's payload (docnos, vectors, meta), after checking the index once."""
+        if not self._checked:
+            self._check()
+        return super().payload(return_dvecs=return_dvecs, return_docnos=return_docnos)
+
+    def _check(self) -> None:
+        path = self.index_path
+        if not path.is_dir():
+            raise DenseIndexError(f"no dense index at {str(path)!r}: it has not been built (index it first)")
+        try:
+            meta = json.loads((path / "pt_meta.json").read_text())
+            ours, count, dim = meta[META_KEY], int(meta["doc_count"]), int(meta["vec_size"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise DenseIndexError(f"corrupt dense index at {str(path)!r}: unreadable pt_meta.json or not built "
+                                  f"by pyterrier_hybrid ({e!r}); delete it and index again") from e
+        problems = []
+        vec_bytes = (path / "vecs.f4").stat().st_size if (path / "vecs.f4").exists() else None
+        if vec_bytes != count * dim * 4:
+            problems.append(f"vecs.f4 holds {vec_bytes} bytes, expected {count * dim * 4}")
+        try:
+            if len(Lookup(path / "docnos.npids")) != count:
+                problems.append("docnos.npids does not hold doc_count ids")
+        except Exception as e:
+            problems.append(f"docnos.npids unreadable ({e!r})")
+        try:
+            if np.load(path / "doc_langs.npy", mmap_mode="r").shape != (count,):
+                problems.append("doc_langs.npy does not hold one language per document")
+        except Exception as e:
+            problems.append(f"doc_langs.npy unreadable ({e!r})")
+        if problems:
+            raise DenseIndexError(f"corrupt dense index at {str(path)!r}: {'; '.join(problems)}; "
+                                  "delete it and index again")
+        if self.encoder is not None:
+            if dim != self.encoder.embedding_dim:
+                raise DenseIndexError(f"dense index at {str(path)!r} holds {dim}-dimensional vectors but the encoder "
+                                      f"{self.encoder!r} gives {self.encoder.embedding_dim} dimensions")
+            if ours.get("fingerprint") not in (None, self.encoder.fingerprint):
+                raise DenseIndexError(f"dense index at {str(path)!r} was built with model {ours.get('model')!r} "
+                                      f"(fingerprint {ours['fingerprint']}), not with {self.encoder!r} "
+                                      f"(fingerprint {self.encoder.fingerprint})")
+        self._checked = True
+
+    def indexer(self, *, mode: str = "create") -> DenseIndexer:
+        """An indexer that builds this index atomically (``mode``: ``create`` or ``overwrite``)."""
+        return DenseIndexer(self, mode=mode)
+
+    def languages(self) -> dict[str, int]:
+        """Number of documents per language in the index."""
+        meta, = self.payload(return_dvecs=False, return_docnos=False)
+        return dict(meta[META_KEY]["languages"])
+
+    def language_docids(self, lang: str) -> np.ndarray:
+        """Docids (row numbers) of the documents of one language, ascending."""
+        key = ("language_docids", lang)
+        if key not in self._cache:
+            meta, = self.payload(return_dvecs=False, return_docnos=False)
+            code = list(meta[META_KEY]["languages"]).index(lang)
+            self._cache[key] = np.flatnonzero(np.load(self.index_path / "doc_langs.npy") == code)
+        return self._cache[key]
+
+    def retriever(self, pool: str | Iterable[str] | None = None, *, family: str | None = None,
+                  num_results: int | None = 1000, method: str = "exact", **params) -> pt.Transformer:
+        """A retriever over the documents of the ``pool`` languages (None or ``"multi"``: all of them).
+
+        Takes ``query_vec`` (put the encoder before it: ``encoder >> index.retriever(...)``).
+        ``method``: ``exact`` (faiss inner product), ``hnsw`` or ``ivf``; ``params`` go to the ANN index.
+        """
+        return PoolRetriever(self, pool, family=family, num_results=num_results, method=method, **params)
+
+
+class DenseIndexer(pt.Indexer):
+    """Builds a ``DenseIndex`` in a temporary folder and renames it into place when complete."""
+
+    def __init__(self, index: DenseIndex, mode: str = "create"):
+        if mode not in ("create", "overwrite"):
+            raise ValueError(f"unknown indexing mode {mode!r}; valid: create, overwrite")
+        self._index, self.mode = index, mode
+
+    def __repr__(self) -> str:
+        return f"{self._index!r}.indexer(mode={self.mode!r})"
+
+    def index(self, inp: Iterable[dict] | pd.DataFrame) -> DenseIndex:
+        """Index documents with ``docno`` and ``doc_vec`` (or text, encoded with the index's encoder)."""
+        path = self._index.index_path
+        if path.exists() and self.mode == "create":
+            raise DenseIndexError(f"an index already exists at {str(path)!r}; use indexer(mode='overwrite') "
+                                  "to replace it")
+        records = more_itertools.peekable(inp.to_dict(orient="records") if isinstance(inp, pd.DataFrame) else inp)
+        if not records:
+            raise DenseIndexError(f"no documents to index into {str(path)!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.building-{uuid.uuid4().hex}")
+        try:
+            langs: list[str] = []
+            FlexIndex(str(tmp), verbose=self._index.verbose).indexer().index(self._with_vectors(records, langs))
+            meta = json.loads((tmp / "pt_meta.json").read_text())
+            self._write_languages(tmp, meta, langs)
+            self._replace(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._index._meta, self._index._docnos, self._index._dvecs = None, None, None
+        self._index._cache.clear()
+        self._index._checked = False
+        return self._index
+
+    def _with_vectors(self, records: Iterable[dict], langs: list[str]) -> Iterator[dict]:
+        """Records with ``doc_vec`` (encoding texts in chunks where missing), noting each doc's language."""
+        encoder = self._index.encoder
+        for chunk in more_itertools.chunked(records, _ENCODE_CHUNK):
+            need = [r for r in chunk if r.get("doc_vec") is None]
+            if need and encoder is None:
+                raise DenseIndexError("documents without 'doc_vec' need an encoder: DenseIndex(path, encoder)")
+            encoded = iter(encoder.encode_docs([r[encoder.text_field] for r in need]) if need else ())
+            for r in chunk:
+                langs.append(language_of(r["docno"]))
+                vec = r["doc_vec"] if r.get("doc_vec") is not None else next(encoded)
+                yield {"docno": r["docno"], "doc_vec": np.asarray(vec, dtype=np.float32)}
+
+    def _write_languages(self, tmp: Path, meta: dict, langs: Sequence[str]) -> None:
+        encoder = self._index.encoder
+        names, codes, counts = np.unique(np.array(langs), return_inverse=True, return_counts=True)
+        np.save(tmp / "doc_langs.npy", codes.astype(np.uint16))
+        meta[META_KEY] = {
+            "languages": {str(n): int(c) for n, c in zip(names, counts)},
+            "fingerprint": None if encoder is None else encoder.fingerprint,
+            "model": None if encoder is None else encoder.model_name,
+            "doc_prompt": None if encoder is None else encoder.doc_prompt,
+            "max_seq_length": None if encoder is None else encoder.max_seq_length,
+        }
+        atomic_write_bytes(tmp / "pt_meta.json", json.dumps(meta, indent=1).encode())
+
+    def _replace(self, tmp: Path, path: Path) -> None:
+        if not path.exists():
+            os.rename(tmp, path)
+            return
+        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
+        os.rename(path, old)
+        os.rename(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
