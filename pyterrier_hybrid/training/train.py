@@ -92,6 +92,7 @@ def train(base_model: str, data: ParallelQA, strategy: str = "hybrid", alpha: fl
           resume: bool = False, validation_items: int = 0, logging_steps: int = 10) -> SentenceTransformer:
     """Fine-tune ``base_model`` on ``data`` with batch ``strategy`` (xx, xx-mono, xy, hybrid); return the model.
 
+    Prompts default to the model's own ``query`` / ``document`` prompts (as evaluation does).
     ``warmup_ratio`` is the share of the training steps with a rising learning rate.
     Checkpoints go to ``output_dir/checkpoints``; the final model, its card and ``batch_stats.json``
     to ``output_dir``. Bad input raises ValueError before the model is loaded.
@@ -122,6 +123,10 @@ def train(base_model: str, data: ParallelQA, strategy: str = "hybrid", alpha: fl
         model.max_seq_length = max_seq_length
     if freeze_word_embeddings:
         model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
+    # as at evaluation (DenseEncoder): without an explicit prompt, the model's own query/document prompt
+    model_prompts = model.prompts or {}
+    query_prompt = model_prompts.get("query", "") if query_prompt is None else query_prompt
+    document_prompt = model_prompts.get("document", "") if document_prompt is None else document_prompt
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints), per_device_train_batch_size=batch_size, num_train_epochs=epochs,
@@ -140,7 +145,8 @@ def train(base_model: str, data: ParallelQA, strategy: str = "hybrid", alpha: fl
     info = {"strategy": strategy, "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler)
             else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),
             "steps": result.global_step, "seed": seed, "loss": loss, "batch size": batch_size,
-            "held-out items": validation_items}
+            "held-out items": validation_items, "query prompt": repr(query_prompt),
+            "document prompt": repr(document_prompt)}
     if trainer.is_world_process_zero():
         model.save(str(output_dir))
         with open(output_dir / "README.md", "a", encoding="utf-8") as card:

@@ -147,3 +147,14 @@ def test_cli_train(tiny_model_dir, tmp_path):
     assert stats["strategy"] == "xy" and set(stats["language_pairs"]) == {"de-en", "en-de"}
     with pytest.raises(SystemExit):
         main(["train", "--help"])
+
+
+def test_prompts_default_to_the_models_own(tiny_model_dir, tmp_path):
+    from sentence_transformers import SentenceTransformer
+    prompted = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    prompted.prompts = {"query": "query: ", "document": "passage: "}
+    prompted.save(str(tmp_path / "prompted"))
+    train(str(tmp_path / "prompted"), synthetic(16), "xx", output_dir=tmp_path / "m", batch_size=8, max_steps=1,
+          device="cpu")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "query prompt**: 'query: '" in card and "document prompt**: 'passage: '" in card
