@@ -5,9 +5,10 @@ import argparse
 from collections.abc import Sequence
 
 from pyterrier_hybrid.datasets_cli import add_datasets_parser
+from pyterrier_hybrid.evaluation.cli import add_evaluate_parser
 from pyterrier_hybrid.training.cli import add_train_parser
 
-PARSERS = [add_datasets_parser, add_train_parser]
+PARSERS = [add_datasets_parser, add_train_parser, add_evaluate_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,272 @@
+"""The language-pair experiment: every monolingual, cross-lingual and multilingual setting of a family
+for several systems, evaluated from score matrices and the exact ranks of the relevant candidates.
+
+A full-ranking DataFrame of the XQuAD-R matrix would hold ~343M rows, so each setting is scored as
+one (queries × pool) matrix and every measure is derived from the ranks of the relevant candidates
+(:func:`~pyterrier_hybrid.evaluation.metrics.evaluate_scores`), equal to what ir_measures gives on
+the full ranking. Each language's queries and candidates are encoded once per system and reused
+by every setting that needs them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import ir_datasets
+import numpy as np
+import pandas as pd
+
+from datasets_ext import MULTI, check_languages, dataset_id
+from pyterrier_hybrid.evaluation.bias import rank_distance_values, same_language_preference_values
+from pyterrier_hybrid.evaluation.metrics import evaluate_scores, parse_measures
+from pyterrier_hybrid.evaluation.ranks import docno_keys, relevant_ranks
+from pyterrier_hybrid.evaluation.report import macro_averages, write_csv, write_heatmap, write_markdown
+from pyterrier_hybrid.training.irds import answer_text
+
+DEFAULT_MEASURES: dict[str, tuple[str, ...]] = {
+    "lareqa": ("AP", "nDCG@10", "R@1", "R@10", "R@100", "RR@10"),
+    "miracl": ("nDCG@10", "R@100"),
+}
+BIAS_MEASURES: tuple[str, ...] = ("RankDistance", "SameLangPref")
+KINDS: tuple[str, ...] = ("mono", "cross", "multi")
+
+
+@dataclass
+class LanguageData:
+    """One language of a family: its queries, its candidates and its monolingual qrels."""
+    query_ids: list[str]
+    query_texts: list[str]
+    doc_ids: list[str]
+    doc_texts: list[str]
+    qrels: pd.DataFrame  # query_id, doc_id, relevance of the monolingual setting
+
+    def answers(self) -> dict[str, str]:
+        """Item id (query id without its language) -> relevant candidate, for one-answer families."""
+        rel = self.qrels[self.qrels["relevance"] > 0]
+        return dict(zip(rel["query_id"].str.partition(":")[2], rel["doc_id"]))
+
+
+def candidate_text(doc, with_context: bool) -> str:
+    """A candidate's text for encoding: the sentence, or with context the sentence then its paragraph
+    (the same switch and format as training's answers); MIRACL passages give their default text."""
+    return answer_text(doc, with_context) if hasattr(doc, "context") else doc.default_text()
+
+
+@dataclass
+class Setting:
+    """Queries of ``query_lang`` ranked against the candidates of ``pool_langs``."""
+    kind: str
+    query_lang: str
+    pool_langs: tuple[str, ...]
+
+    @property
+    def pool_name(self) -> str:
+        return MULTI if self.kind == "multi" else self.pool_langs[0]
+
+
+@dataclass
+class Collection:
+    """Everything one family's matrix needs, read once through ir_datasets."""
+    family: str
+    languages: tuple[str, ...]
+    data: dict[str, LanguageData]
+
+    @classmethod
+    def load(cls, family: str, languages: Iterable[str] | None = None, *, with_context: bool = False,
+             split: str = "dev") -> Collection:
+        """Read queries, candidates and monolingual qrels of each language (all of the family's by default)."""
+        langs = check_languages(family, None if languages is None else list(languages))
+        data = {}
+        for lang in langs:
+            ds = ir_datasets.load(dataset_id(family, lang, lang, split=split))
+            queries = list(ds.queries_iter())
+            docs = list(ds.docs_iter())
+            if not docs:
+                raise ValueError(f"{dataset_id(family, lang, lang, split=split)} has an empty pool of candidates")
+            data[lang] = LanguageData([q.query_id for q in queries], [q.text for q in queries],
+                                      [d.doc_id for d in docs], [candidate_text(d, with_context) for d in docs],
+                                      pd.DataFrame(ds.qrels_iter())[["query_id", "doc_id", "relevance"]])
+        return cls(family, langs, data)
+
+    def settings(self, kinds: Sequence[str] = KINDS) -> list[Setting]:
+        """Every setting of ``kinds`` over this collection's languages (MIRACL: monolingual only)."""
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            raise ValueError(f"unknown setting kind(s) {unknown}; valid kinds: {', '.join(KINDS)}")
+        if self.family == "miracl":
+            kinds = [k for k in kinds if k == "mono"]
+        out = []
+        for x in self.languages:
+            out += [Setting("mono", x, (x,))] if "mono" in kinds else []
+            out += [Setting("cross", x, (y,)) for y in self.languages if y != x] if "cross" in kinds else []
+            out += [Setting("multi", x, self.languages)] if "multi" in kinds else []
+        return out
+
+    def qrels(self, setting: Setting) -> pd.DataFrame:
+        """Relevant candidates of a setting: the answer in every pool language having the question."""
+        if setting.pool_langs == (setting.query_lang,):
+            return self.data[setting.query_lang].qrels
+        query_items = {qid.partition(":")[2]: qid for qid in self.data[setting.query_lang].query_ids}
+        rows = [(query_items[item], doc_id, 1) for lang in setting.pool_langs
+                for item, doc_id in self.data[lang].answers().items() if item in query_items]
+        return pd.DataFrame(rows, columns=["query_id", "doc_id", "relevance"])
+
+    def pool_doc_ids(self, setting: Setting) -> list[str]:
+        return [d for lang in setting.pool_langs for d in self.data[lang].doc_ids]
+
+
+class System(Protocol):
+    """A system of the matrix: scores one language's queries against a pool of languages."""
+    name: str
+
+    def applies_to(self, kind: str) -> bool: ...
+
+    def scores(self, collection: Collection, setting: Setting) -> np.ndarray: ...
+
+
+class DenseSystem:
+    """A bi-encoder: every language's queries and candidates are encoded once, then pools are stacked."""
+
+    def __init__(self, encoder, name: str | None = None):
+        self.encoder, self.name = encoder, name or encoder.model_name
+        self._queries: dict[str, np.ndarray] = {}
+        self._docs: dict[str, np.ndarray] = {}
+
+    def applies_to(self, kind: str) -> bool:
+        return True
+
+    def scores(self, collection: Collection, setting: Setting) -> np.ndarray:
+        x = setting.query_lang
+        if x not in self._queries:
+            self._queries[x] = self.encoder.encode_queries(collection.data[x].query_texts)
+        for lang in setting.pool_langs:
+            if lang not in self._docs:
+                self._docs[lang] = self.encoder.encode_docs(collection.data[lang].doc_texts)
+        pool = np.concatenate([self._docs[lang] for lang in setting.pool_langs])
+        return self._queries[x] @ pool.T
+
+
+class BM25System:
+    """Offline BM25 in each language; monolingual settings only (lexical matching across languages is
+    not a meaningful baseline, so cross-lingual and multilingual cells are reported as n/a)."""
+
+    def __init__(self, name: str = "BM25", **bm25_args):
+        self.name, self._args = name, bm25_args
+        self._indexes: dict[str, object] = {}
+
+    def applies_to(self, kind: str) -> bool:
+        return kind == "mono"
+
+    def scores(self, collection: Collection, setting: Setting) -> np.ndarray:
+        from pyterrier_hybrid.retrieval.bm25 import BM25Index
+        x, data = setting.query_lang, collection.data[setting.query_lang]
+        if x not in self._indexes:
+            docs = pd.DataFrame({"docno": data.doc_ids, "text": data.doc_texts})
+            self._indexes[x] = BM25Index.build(docs, x, **self._args)
+        return self._indexes[x].scores(data.query_texts)
+
+
+def bias_values(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
+                ) -> dict[str, float]:
+    """Mean rank distance and same-language preference over queries with ≥ 2 relevant candidates."""
+    rel = qrels[qrels["relevance"] > 0]
+    query, query_ids = pd.factorize(rel["query_id"])
+    rows = pd.Index(qids).get_indexer(query_ids)[query]
+    cols = pd.Index(docnos).get_indexer(rel["doc_id"])
+    ranks = relevant_ranks(scores, rows, cols, docno_keys(docnos))
+    same = rel["query_id"].str.partition(":")[0].to_numpy() == rel["doc_id"].str.partition(":")[0].to_numpy()
+    n = len(query_ids)
+    return {"RankDistance": float(np.nanmean(rank_distance_values(query, ranks, n))),
+            "SameLangPref": float(np.nanmean(same_language_preference_values(query, ranks, same, n)))}
+
+
+@dataclass
+class MatrixResult:
+    """Tidy results (system, kind, query_lang, pool_lang, measure, value) and encoding counters."""
+    results: pd.DataFrame
+    encoded: dict[str, int] = field(default_factory=dict)
+
+    def macro(self) -> pd.DataFrame:
+        """Macro-averages over the settings of each kind: rows (system, kind), one column per measure."""
+        return macro_averages(self.results)
+
+    def save(self, out_dir: str | Path, heatmap_measures: Sequence[str] | None = None) -> list[Path]:
+        """Write ``results.csv``, the macro-average table ``results.md`` and one heatmap PNG per system and
+        measure (default: every non-bias measure) under ``out_dir``; return the paths written."""
+        out = Path(out_dir)
+        (out / "heatmaps").mkdir(parents=True, exist_ok=True)
+        paths = [write_csv(self.results, out / "results.csv"), write_markdown(self.results, out / "results.md")]
+        measures = heatmap_measures or [m for m in pd.unique(self.results["measure"]) if m not in BIAS_MEASURES]
+        for system in pd.unique(self.results["system"]):
+            part = self.results[self.results["system"] == system]
+            for measure in measures:
+                if part.loc[part["measure"] == measure, "value"].notna().any():
+                    name = f"{system}_{measure}".replace("/", "_").replace("@", "at")
+                    paths.append(write_heatmap(self.results, system, measure, out / "heatmaps" / f"{name}.png"))
+        return paths
+
+
+def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] | None = None, *,
+               kinds: Sequence[str] = KINDS, measures: Sequence[str] | None = None, bias: bool = True,
+               with_context: bool = False, collection: Collection | None = None,
+               run_dir: str | Path | None = None, run_depth: int = 100) -> MatrixResult:
+    """Evaluate ``systems`` on every setting of ``kinds`` of ``family`` (restricted to ``languages``).
+
+    Bad input (unknown family, language, kind or measure; no systems) fails before anything is encoded.
+    With ``run_dir``, a TREC run file (top ``run_depth``) per system and setting is written there.
+    """
+    if not systems:
+        raise ValueError("no systems to evaluate")
+    measures = parse_measures(measures or DEFAULT_MEASURES["miracl" if family == "miracl" else "lareqa"])
+    collection = collection or Collection.load(family, languages, with_context=with_context)
+    settings = collection.settings(kinds)
+    rows = []
+    for system in systems:
+        for setting in settings:
+            cell = dict(system=system.name, kind=setting.kind, query_lang=setting.query_lang,
+                        pool_lang=setting.pool_name)
+            names = [str(m) for m in measures] + (list(BIAS_MEASURES) if bias and setting.kind == "multi" else [])
+            if not system.applies_to(setting.kind):
+                rows += [dict(cell, measure=name, value=np.nan) for name in names]
+                continue
+            values = _evaluate_setting(system, collection, setting, measures, bias, run_dir, run_depth)
+            rows += [dict(cell, measure=name, value=values[name]) for name in names]
+    encoded = {s.name: s.encoder.stats.encoded for s in systems if isinstance(s, DenseSystem)}
+    return MatrixResult(pd.DataFrame(rows), encoded)
+
+
+def _evaluate_setting(system: System, collection: Collection, setting: Setting, measures, bias: bool,
+                      run_dir: str | Path | None, run_depth: int) -> dict[str, float]:
+    qrels = collection.qrels(setting)
+    data = collection.data[setting.query_lang]
+    keep = np.flatnonzero(pd.Index(data.query_ids).isin(qrels["query_id"]))
+    scores = system.scores(collection, setting)[keep]
+    qids = [data.query_ids[i] for i in keep]
+    docnos = collection.pool_doc_ids(setting)
+    per_query = evaluate_scores(scores, qids, docnos, qrels, measures)
+    values = per_query.groupby("measure", sort=False)["value"].mean().to_dict()
+    if bias and setting.kind == "multi":
+        values.update(bias_values(scores, qids, docnos, qrels))
+    if run_dir is not None:
+        write_run(scores, qids, docnos, Path(run_dir) / system.name.replace("/", "_") /
+                  f"{collection.family}_{setting.query_lang}-{setting.pool_name}.run", run_depth, system.name)
+    return values
+
+
+def write_run(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], path: Path, depth: int,
+              tag: str) -> Path:
+    """Write the top ``depth`` candidates of each query as a TREC run file."""
+    import pyterrier as pt
+    depth = min(depth, scores.shape[1])
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :depth]
+    run = pd.DataFrame({"qid": np.repeat(np.asarray(qids, dtype=object), depth),
+                        "docno": np.asarray(docnos, dtype=object)[top.ravel()],
+                        "score": np.take_along_axis(scores, top, axis=1).ravel(),
+                        "rank": np.tile(np.arange(depth), len(qids))})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pt.io.write_results(run, str(path), format="trec", run_name=tag.replace(" ", "_"))
+    return path
+
+

@@ -1,0 +1,104 @@
+"""Reports of a tidy results frame (system, kind, query_lang, pool_lang, measure, value):
+macro-averages as Markdown, CSV, and query-language × pool-language heatmaps (PNG)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULT_COLUMNS: tuple[str, ...] = ("system", "kind", "query_lang", "pool_lang", "measure", "value")
+SETTING_KINDS: tuple[str, ...] = ("mono", "cross", "multi")
+#: Measures where lower is better; their heatmaps use the reversed colour map (bright = good).
+LOWER_IS_BETTER: frozenset[str] = frozenset({"RankDistance", "SameLangPref"})
+
+
+def _check_results(results: pd.DataFrame) -> None:
+    missing = [c for c in RESULT_COLUMNS if c not in results.columns]
+    if missing:
+        raise ValueError(f"results lack column(s) {', '.join(missing)}; expected {', '.join(RESULT_COLUMNS)}")
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
+    """A GitHub-flavoured Markdown table of ``frame`` (index included when named); NaN shows as n/a."""
+    if any(name is not None for name in frame.index.names):
+        frame = frame.reset_index()
+
+    def cell(v: object) -> str:
+        if isinstance(v, (float, np.floating)):
+            return "n/a" if np.isnan(v) else format(v, floatfmt)
+        return str(v)
+
+    head = [str(c) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    lines = ["| " + " | ".join(head) + " |",
+             "| " + " | ".join("---:" if n else ":---" for n in numeric) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def macro_averages(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean over the settings of each kind: rows (system, kind), one column per measure."""
+    _check_results(results)
+    present = set(results["kind"])
+    kinds = [k for k in SETTING_KINDS if k in present] + sorted(present - set(SETTING_KINDS))
+    table = results.pivot_table(index=["system", "kind"], columns="measure", values="value", aggfunc="mean",
+                                sort=False, dropna=False)
+    table = table.reindex(pd.MultiIndex.from_product([pd.unique(results["system"]), kinds],
+                                                     names=["system", "kind"]))
+    table.columns.name = None
+    return table[list(pd.unique(results["measure"]))]
+
+
+def write_markdown(results: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write the macro-average table (n/a where a system does not apply to a kind) as Markdown."""
+    path = Path(path)
+    path.write_text(markdown_table(macro_averages(results)) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(results: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write the tidy results as CSV (one row per system, setting and measure)."""
+    _check_results(results)
+    path = Path(path)
+    results.loc[:, list(RESULT_COLUMNS)].to_csv(path, index=False)
+    return path
+
+
+def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | os.PathLike) -> Path:
+    """PNG heatmap of ``measure`` for ``system``: query language (rows) × pool language (columns),
+    the multilingual pool as last column, each cell annotated with its value."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _check_results(results)
+    part = results[(results["system"] == system) & (results["measure"] == measure)]
+    if part.empty:
+        raise ValueError(f"no results for system {system!r} and measure {measure!r}")
+    langs = sorted(set(part["query_lang"]))
+    pools = sorted(set(part["pool_lang"]) - {"multi"}) + (["multi"] if "multi" in set(part["pool_lang"]) else [])
+    grid = part.pivot_table(index="query_lang", columns="pool_lang", values="value", aggfunc="mean")
+    grid = grid.reindex(index=langs, columns=pools)
+    fig, ax = plt.subplots(figsize=(0.62 * len(pools) + 2.2, 0.5 * len(langs) + 1.6))
+    cmap = "viridis_r" if measure in LOWER_IS_BETTER else "viridis"
+    image = ax.imshow(np.ma.masked_invalid(grid.to_numpy(float)), cmap=cmap, aspect="auto")
+    ax.set_xticks(range(len(pools)), pools)
+    ax.set_yticks(range(len(langs)), langs)
+    ax.set_xlabel("pool language")
+    ax.set_ylabel("query language")
+    ax.set_title(f"{system}: {measure}")
+    low, high = np.nanmin(grid.to_numpy(float)), np.nanmax(grid.to_numpy(float))
+    for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
+        if not np.isnan(value):
+            shade = 0.0 if high == low else (value - low) / (high - low)
+            dark = (1 - shade if measure in LOWER_IS_BETTER else shade) < 0.6
+            ax.text(j, i, f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}", ha="center", va="center",
+                    fontsize=7, color="white" if dark else "black")
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
