@@ -9,6 +9,7 @@ by every setting that needs them.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class LanguageData:
     doc_texts: list[str]
     qrels: pd.DataFrame  # query_id, doc_id, relevance of the monolingual setting
 
+    @functools.cached_property
     def answers(self) -> dict[str, str]:
         """Item id (query id without its language) -> relevant candidate, for one-answer families."""
         rel = self.qrels[self.qrels["relevance"] > 0]
@@ -110,7 +112,7 @@ class Collection:
             return self.data[setting.query_lang].qrels
         query_items = {qid.partition(":")[2]: qid for qid in self.data[setting.query_lang].query_ids}
         rows = [(query_items[item], doc_id, 1) for lang in setting.pool_langs
-                for item, doc_id in self.data[lang].answers().items() if item in query_items]
+                for item, doc_id in self.data[lang].answers.items() if item in query_items]
         return pd.DataFrame(rows, columns=["query_id", "doc_id", "relevance"])
 
     def pool_doc_ids(self, setting: Setting) -> list[str]:
