@@ -31,13 +31,22 @@ def lareqa_mirror() -> Path:
     return path
 
 
-@pytest.fixture
-def fixture_release(tmp_path, monkeypatch) -> Path:
-    """A small MLQA-R-shaped release (tests/lareqa_fixture.py) used as the mirror, the manifest pinned to it."""
+def _use_release(root: Path, families: tuple[str, ...], monkeypatch) -> Path:
     from datasets_ext import lareqa_source
     from lareqa_fixture import write_release
-    root = tmp_path / "mirror"
-    for key, entry in write_release(root).items():
+    for key, entry in write_release(root, families).items():
         monkeypatch.setitem(lareqa_source.MANIFEST, key, entry)
     monkeypatch.setenv(lareqa_source.MIRROR_ENV, str(root))
     return root
+
+
+@pytest.fixture
+def fixture_release(tmp_path, monkeypatch) -> Path:
+    """A small MLQA-R-shaped release (tests/lareqa_fixture.py) used as the mirror, the manifest pinned to it."""
+    return _use_release(tmp_path / "mirror", ("mlqa-r",), monkeypatch)
+
+
+@pytest.fixture
+def two_family_release(tmp_path, monkeypatch) -> Path:
+    """Small MLQA-R- and XQuAD-R-shaped releases, for zero-shot studies that train on one and evaluate on the other."""
+    return _use_release(tmp_path / "mirror", ("mlqa-r", "xquad-r"), monkeypatch)

@@ -23,7 +23,7 @@ from datasets_ext import MULTI, check_languages, dataset_id
 from pyterrier_hybrid.evaluation.bias import rank_distance_values, same_language_preference_values
 from pyterrier_hybrid.evaluation.metrics import evaluate_scores, parse_measures
 from pyterrier_hybrid.evaluation.ranks import docno_keys, relevant_ranks
-from pyterrier_hybrid.evaluation.report import macro_averages, write_csv, write_heatmap, write_markdown
+from pyterrier_hybrid.evaluation.report import RESULT_COLUMNS, macro_averages, write_csv, write_heatmap, write_markdown
 from pyterrier_hybrid.training.irds import answer_text
 
 DEFAULT_MEASURES: dict[str, tuple[str, ...]] = {
@@ -170,9 +170,10 @@ class BM25System:
         return self._indexes[x].scores(data.query_texts)
 
 
-def bias_values(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
-                ) -> dict[str, float]:
-    """Mean rank distance and same-language preference over queries with ≥ 2 relevant candidates."""
+def bias_per_query(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """Rank distance and same-language preference per query (query_id, measure, value); NaN for queries with
+    fewer than 2 relevant candidates, which the measures leave out."""
     rel = qrels[qrels["relevance"] > 0]
     query, query_ids = pd.factorize(rel["query_id"])
     rows = pd.Index(qids).get_indexer(query_ids)[query]
@@ -180,15 +181,26 @@ def bias_values(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], 
     ranks = relevant_ranks(scores, rows, cols, docno_keys(docnos))
     same = rel["query_id"].str.partition(":")[0].to_numpy() == rel["doc_id"].str.partition(":")[0].to_numpy()
     n = len(query_ids)
-    return {"RankDistance": float(np.nanmean(rank_distance_values(query, ranks, n))),
-            "SameLangPref": float(np.nanmean(same_language_preference_values(query, ranks, same, n)))}
+    values = {"RankDistance": rank_distance_values(query, ranks, n),
+              "SameLangPref": same_language_preference_values(query, ranks, same, n)}
+    return pd.concat([pd.DataFrame({"query_id": query_ids, "measure": name, "value": v})
+                      for name, v in values.items()], ignore_index=True)
+
+
+def bias_values(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
+                ) -> dict[str, float]:
+    """Mean rank distance and same-language preference over queries with ≥ 2 relevant candidates."""
+    per_query = bias_per_query(scores, qids, docnos, qrels)
+    return per_query.groupby("measure", sort=False)["value"].mean().to_dict()
 
 
 @dataclass
 class MatrixResult:
-    """Tidy results (system, kind, query_lang, pool_lang, measure, value) and encoding counters."""
+    """Tidy results (system, kind, query_lang, pool_lang, measure, value), encoding counters and, when asked
+    for, the per-query values behind them (the same columns plus query_id), for significance tests."""
     results: pd.DataFrame
     encoded: dict[str, int] = field(default_factory=dict)
+    per_query: pd.DataFrame | None = None
 
     def macro(self) -> pd.DataFrame:
         """Macro-averages over the settings of each kind: rows (system, kind), one column per measure."""
@@ -213,18 +225,19 @@ class MatrixResult:
 def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] | None = None, *,
                kinds: Sequence[str] = KINDS, measures: Sequence[str] | None = None, bias: bool = True,
                with_context: bool = False, collection: Collection | None = None,
-               run_dir: str | Path | None = None, run_depth: int = 100) -> MatrixResult:
+               run_dir: str | Path | None = None, run_depth: int = 100, per_query: bool = False) -> MatrixResult:
     """Evaluate ``systems`` on every setting of ``kinds`` of ``family`` (restricted to ``languages``).
 
     Bad input (unknown family, language, kind or measure; no systems) fails before anything is encoded.
-    With ``run_dir``, a TREC run file (top ``run_depth``) per system and setting is written there.
+    With ``run_dir``, a TREC run file (top ``run_depth``) per system and setting is written there; with
+    ``per_query``, the result also keeps every query's values (``MatrixResult.per_query``).
     """
     if not systems:
         raise ValueError("no systems to evaluate")
     measures = parse_measures(measures or DEFAULT_MEASURES["miracl" if family == "miracl" else "lareqa"])
     collection = collection or Collection.load(family, languages, with_context=with_context)
     settings = collection.settings(kinds)
-    rows = []
+    rows, query_frames = [], []
     for system in systems:
         for setting in settings:
             cell = dict(system=system.name, kind=setting.kind, query_lang=setting.query_lang,
@@ -234,23 +247,28 @@ def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] 
                 rows += [dict(cell, measure=name, value=np.nan) for name in names]
                 continue
             values = _evaluate_setting(system, collection, setting, measures, bias, run_dir, run_depth)
-            rows += [dict(cell, measure=name, value=values[name]) for name in names]
+            means = values.groupby("measure", sort=False)["value"].mean()
+            rows += [dict(cell, measure=name, value=means[name]) for name in names]
+            if per_query:
+                query_frames.append(values.assign(**cell))
     encoded = {s.name: s.encoder.stats.encoded for s in systems if isinstance(s, DenseSystem)}
-    return MatrixResult(pd.DataFrame(rows), encoded)
+    queries = (pd.concat(query_frames, ignore_index=True)[[*RESULT_COLUMNS[:4], "query_id", "measure", "value"]]
+               if query_frames else None)
+    return MatrixResult(pd.DataFrame(rows), encoded, queries)
 
 
 def _evaluate_setting(system: System, collection: Collection, setting: Setting, measures, bias: bool,
-                      run_dir: str | Path | None, run_depth: int) -> dict[str, float]:
+                      run_dir: str | Path | None, run_depth: int) -> pd.DataFrame:
+    """Per-query values (query_id, measure, value) of one system on one setting."""
     qrels = collection.qrels(setting)
     data = collection.data[setting.query_lang]
     keep = np.flatnonzero(pd.Index(data.query_ids).isin(qrels["query_id"]))
     scores = system.scores(collection, setting)[keep]
     qids = [data.query_ids[i] for i in keep]
     docnos = collection.pool_doc_ids(setting)
-    per_query = evaluate_scores(scores, qids, docnos, qrels, measures)
-    values = per_query.groupby("measure", sort=False)["value"].mean().to_dict()
+    values = evaluate_scores(scores, qids, docnos, qrels, measures)
     if bias and setting.kind == "multi":
-        values.update(bias_values(scores, qids, docnos, qrels))
+        values = pd.concat([values, bias_per_query(scores, qids, docnos, qrels)], ignore_index=True)
     if run_dir is not None:
         write_run(scores, qids, docnos, Path(run_dir) / system.name.replace("/", "_") /
                   f"{collection.family}_{setting.query_lang}-{setting.pool_name}.run", run_depth, system.name)

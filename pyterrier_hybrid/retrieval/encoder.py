@@ -17,8 +17,9 @@ import numpy as np
 import pyterrier as pt
 from pyterrier_dr import BiEncoder
 
+from pyterrier_hybrid.models import resolve_model
 from pyterrier_hybrid.retrieval.cache import EmbeddingCache, default_cache_dir, text_key
-from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, make_fast
+from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, fingerprint_tag, make_fast
 from pyterrier_hybrid.retrieval.fingerprint import directory_fingerprint, module_fingerprint
 
 _FLUSH_EVERY = 1024  # texts per cache shard: an interrupted run loses at most this much work
@@ -35,14 +36,12 @@ class EncodingStats:
 def _load_model(model, device: str | None):
     """Load a SentenceTransformer from a local directory or hub name; return it and its local directory."""
     from sentence_transformers import SentenceTransformer
-    path = Path(str(model)).expanduser()
+    path = Path(resolve_model(str(model))).expanduser()  # FileNotFoundError for a missing path or name
     if path.exists():
         if not (path / "modules.json").exists() and not (path / "config.json").exists():
             raise FileNotFoundError(f"model path {str(path)!r} is not a sentence-transformers or Hugging Face "
                                     "model directory (no modules.json or config.json)")
         return SentenceTransformer(str(path), device=device, local_files_only=True), path
-    if path.is_absolute() or str(model).startswith((".", "~")) or str(model).count("/") > 1:
-        raise FileNotFoundError(f"model path {str(model)!r} does not exist")
     try:
         return SentenceTransformer(str(model), device=device), None
     except Exception as e:
@@ -86,7 +85,7 @@ class DenseEncoder(BiEncoder):
         self.max_seq_length: int | None = self.model.max_seq_length
         self.query_prompt = self._resolve_prompt(query_prompt, query_prompt_name, "query")
         self.doc_prompt = self._resolve_prompt(doc_prompt, doc_prompt_name, "document")
-        self.fingerprint = f"{base_fingerprint}-{self.fast}"
+        self.fingerprint = f"{base_fingerprint}-{fingerprint_tag(self.fast)}"
         self.embedding_dim: int = self.model.get_embedding_dimension()
         with tempfile.TemporaryDirectory() as tmp:  # without a cache, an ONNX export lives only until loaded
             onnx_dir = self.cache_root / "onnx" if self.cache_root is not None else Path(tmp)
@@ -148,7 +147,7 @@ class DenseEncoder(BiEncoder):
         vecs: list[np.ndarray] = []
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            with encoding_context(self.fast):
+            with encoding_context(self.fast, self.device.type):
                 vecs.append(encode_fn([missing[k] for k in batch], prompt=prompt, batch_size=len(batch),
                                       show_progress_bar=False, convert_to_numpy=True))
             done += batch

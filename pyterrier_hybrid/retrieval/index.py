@@ -4,6 +4,8 @@ The index is written into a hidden sibling folder and renamed into place only wh
 half-written index is never taken for a built one. Besides FlexIndex's files (``vecs.f4``,
 ``docnos.npids``, ``pt_meta.json``) it stores each document's language (``doc_langs.npy``) and,
 in ``pt_meta.json`` under ``pyterrier_hybrid``, the encoder's fingerprint, prompt and languages.
+FlexIndex's files are written here rather than by its own indexer, whose docno store (npids) could not
+hold a block of identical ids, e.g. an index of a single document (see ``_DocnoBuilder``).
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 from npids import Lookup
+from npids.builder import FwdLookupBuilder, InvLookupBuilder
+from npids.codecs import FwdFixedBytes
 from pyterrier_dr import FlexIndex
 
 from datasets_ext import language_of
@@ -32,6 +36,24 @@ _ENCODE_CHUNK = 4096
 
 class DenseIndexError(ValueError):
     """A dense index that is not built, corrupt, or built with another model or dimension."""
+
+
+class _DocnoBuilder(FwdLookupBuilder):
+    """npids' forward docno builder, never writing a fixed-bytes block of zero-byte rows.
+
+    npids stores a block of ids as their common prefix plus fixed-width suffixes; when every id of a block
+    is the same string (a single document, or a lone id starting a new block) the width is 0 and npids
+    cannot read the block back (ZeroDivisionError). Such a block keeps one byte of the id in its rows.
+    """
+
+    def _commit(self):
+        fixed = self.seeded_formats.get(FwdFixedBytes.NAME) if self.seeds else None
+        if fixed is not None and fixed.size() == 0:
+            if fixed.prefix:
+                fixed.prefix = fixed.prefix[:-1]
+            else:  # the empty id: one padding byte, stripped again on lookup
+                fixed.length += 1
+        super()._commit()
 
 
 class DenseIndex(FlexIndex):
@@ -141,8 +163,7 @@ class DenseIndexer(pt.Indexer):
         tmp = path.with_name(f".{path.name}.building-{uuid.uuid4().hex}")
         try:
             langs: list[str] = []
-            FlexIndex(str(tmp), verbose=self._index.verbose).indexer().index(self._with_vectors(records, langs))
-            meta = json.loads((tmp / "pt_meta.json").read_text())
+            meta = self._write_flex(tmp, self._with_vectors(records, langs))
             self._write_languages(tmp, meta, langs)
             self._replace(tmp, path)
         finally:
@@ -164,6 +185,35 @@ class DenseIndexer(pt.Indexer):
                 langs.append(language_of(r["docno"]))
                 vec = r["doc_vec"] if r.get("doc_vec") is not None else next(encoded)
                 yield {"docno": r["docno"], "doc_vec": np.asarray(vec, dtype=np.float32)}
+
+    def _write_flex(self, tmp: Path, records: Iterable[dict]) -> dict:
+        """Write FlexIndex's files (``vecs.f4``, ``docnos.npids``, ``pt_meta.json``) into ``tmp``; return the meta."""
+        tmp.mkdir()
+        if self._index.verbose:
+            records = pt.tqdm(records, desc="indexing", unit="dvec")
+        dim, count = None, 0
+        docnos = _DocnoBuilder(tmp / "docnos.npids")
+        try:
+            with open(tmp / "vecs.f4", "wb") as vecs:
+                for r in records:
+                    vec = r["doc_vec"]
+                    if dim is None:
+                        dim = vec.shape[0]
+                    elif vec.shape[0] != dim:
+                        raise ValueError(f"Inconsistent vector shapes detected (expected {dim} but found "
+                                         f"{vec.shape[0]}) at document {r['docno']!r}")
+                    vecs.write(vec.astype(np.float32, copy=False).tobytes())
+                    docnos.add(r["docno"])
+                    count += 1
+        except BaseException:
+            docnos.fout.close()
+            raise
+        docnos.close()
+        InvLookupBuilder.build(tmp / "docnos.npids")
+        meta = {"type": FlexIndex.ARTIFACT_TYPE, "format": FlexIndex.ARTIFACT_FORMAT, "vec_size": dim,
+                "doc_count": count}
+        atomic_write_bytes(tmp / "pt_meta.json", json.dumps(meta).encode())
+        return meta
 
     def _write_languages(self, tmp: Path, meta: dict, langs: Sequence[str]) -> None:
         encoder = self._index.encoder

@@ -130,6 +130,14 @@ class ParallelQA:
                              f"it has: {' '.join(self.languages)}")
         return ParallelQA(self.table.filter(pc.is_in(self.table["lang"], pa.array(langs))), self.source)
 
+    def sample_items(self, n: int, seed: int = 0) -> ParallelQA:
+        """``n`` random items, each in all its languages (for training-set-size studies)."""
+        if n == self.n_items:
+            return self
+        if not 0 < n < self.n_items:
+            raise ValueError(f"cannot sample {n} of the {self.n_items} items of {self.source}: need 0 < n <= items")
+        return ParallelQA(self.split_items(n, seed)[1].table, f"{self.source} ({n} items)")
+
     def split_items(self, n_held_out: int, seed: int = 0) -> tuple[ParallelQA, ParallelQA]:
         """(training, held-out): ``n_held_out`` random items, in all their languages, held out."""
         if not 0 < n_held_out < self.n_items:

@@ -121,7 +121,7 @@ def test_memory_only_cache(tiny_model_dir, tmp_path):
     assert enc.stats.encoded == len(TEXTS) and enc.cache_for(enc.doc_prompt).path is None
 
 
-@pytest.mark.parametrize("mode", ["bf16", "int8", "onnx-int8"])
+@pytest.mark.parametrize("mode", ["bf16", "bf16-autocast", "int8", "onnx-int8"])
 def test_fast_mode_is_close_and_cached_separately(tiny_model_dir, tmp_path, mode):
     if mode == "onnx-int8":
         pytest.importorskip("onnxruntime")
@@ -131,13 +131,18 @@ def test_fast_mode_is_close_and_cached_separately(tiny_model_dir, tmp_path, mode
     a, b = exact.encode_docs(TEXTS), fast.encode_docs(TEXTS)
     assert fast.stats.encoded == len(TEXTS) and exact.stats.encoded == len(TEXTS)
     assert (a * b).sum(1).min() > 0.9  # normalised embeddings: cosine agreement
+    if mode == "bf16":  # bfloat16 transformer, fp32 pooling and normalisation
+        assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-5)
     if mode == "onnx-int8":
         assert list((tmp_path / "onnx").glob("*.onnx")) and not list((tmp_path / "onnx").glob(".*"))
 
 
 def test_fast_mode_option():
-    from pyterrier_hybrid.retrieval.fast import fast_mode
-    assert fast_mode(False) == "fp32" and fast_mode(True) in ("int8", "onnx-int8")
+    from pyterrier_hybrid.retrieval.fast import fast_mode, fingerprint_tag, native_bf16
+    assert fast_mode(False) == "fp32"
+    assert fast_mode(True) == "bf16" if native_bf16() else (fast_mode(True) in ("int8", "onnx-int8"))
+    # "bf16" meant autocast before bf16 weights: old caches keep their tag, bf16 weights get a new one
+    assert fingerprint_tag("bf16-autocast") == "bf16" and fingerprint_tag("bf16") == "bf16w"
     with pytest.raises(ValueError, match="unknown fast mode"):
         fast_mode("fp8")
 

@@ -1,0 +1,101 @@
+"""What a study trains and evaluates: the training set-up shared by every fine-tuned system, and the study
+(base model, directions, languages, systems, seeds). Presets: the full comparison and the ``--quick`` one."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from datasets_ext import check_languages
+
+#: Batch strategies compared against each other (names as in ``train(strategy=...)``).
+TRAINED_SYSTEMS: tuple[str, ...] = ("xx", "xx-mono", "xy", "hybrid")
+#: Display names of the systems of a study, in report order.
+DISPLAY_NAMES: dict[str, str] = {"bm25": "BM25", "zero-shot": "zero-shot", "xx": "X-X", "xx-mono": "X-X-mono",
+                                 "xy": "X-Y", "hybrid": "hybrid"}
+#: Zero-shot protocol: the family a model is evaluated on is never the one it was trained on.
+EVALUATED_ON: dict[str, str] = {"mlqa-r": "xquad-r", "xquad-r": "mlqa-r"}
+
+
+def short_hash(value: object) -> str:
+    """Eight hex digits identifying a JSON-serialisable value (stored results are keyed by it)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class TrainingSetup:
+    """Hyperparameters every fine-tuned system of a study shares (only the batch strategy differs).
+
+    ``languages``: training languages (None: all of the training family); ``items``: use this many random
+    items (each in all its languages) instead of all; ``alpha``: hybrid's X-X share (None: proportional).
+    """
+    steps: int = 200
+    batch_size: int = 32
+    max_seq_length: int = 128
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    freeze_word_embeddings: bool = True
+    bf16: bool = True
+    languages: tuple[str, ...] | None = None
+    items: int | None = None
+    alpha: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_size < 2:
+            raise ValueError(f"need steps >= 1 and batch size >= 2 (in-batch negatives), got {self.steps} steps "
+                             f"and batch size {self.batch_size}")
+        if self.items is not None and self.items < self.batch_size:
+            raise ValueError(f"{self.items} items cannot fill a batch of {self.batch_size} distinct items")
+
+    def key(self, base_model: str, with_context: bool) -> str:
+        return short_hash([base_model, with_context, dataclasses.asdict(self)])
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """One comparison: BM25, the base model zero-shot and the base model fine-tuned with each strategy,
+    trained on each of ``train_families`` and evaluated on the other family."""
+    base_model: str
+    train_families: tuple[str, ...] = ("mlqa-r", "xquad-r")
+    eval_languages: tuple[str, ...] | None = None  # None: every language of the evaluation family
+    strategies: tuple[str, ...] = TRAINED_SYSTEMS
+    seeds: tuple[int, ...] = (0,)
+    training: TrainingSetup = field(default_factory=TrainingSetup)
+    with_context: bool = False
+    bm25: bool = True
+    zero_shot: bool = True
+    fast: str = "fp32"  # encoding precision at evaluation (see retrieval.fast)
+    encode_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.train_families if f not in EVALUATED_ON]
+        if unknown or not self.train_families:
+            raise ValueError(f"unknown training family {unknown or '(none)'}; valid: {', '.join(EVALUATED_ON)}")
+        bad = [s for s in self.strategies if s not in TRAINED_SYSTEMS]
+        if bad:
+            raise ValueError(f"unknown strategy {bad}; valid: {', '.join(TRAINED_SYSTEMS)}")
+        if not self.seeds:
+            raise ValueError("at least one seed is needed")
+        for family in self.train_families:  # every language must exist where it is used, before any work
+            if self.training.languages:
+                check_languages(family, list(self.training.languages))
+            if self.eval_languages:
+                check_languages(EVALUATED_ON[family], list(self.eval_languages))
+
+    def eval_key(self, family: str) -> str:
+        """Identifies how a family is evaluated (languages, texts, encoding precision)."""
+        return short_hash([family, self.eval_languages, self.with_context, self.fast])
+
+
+def quick_config(base_model: str, **changes) -> StudyConfig:
+    """The ``--quick`` comparison (about 10 minutes on 2 CPU cores): trained on MLQA-R and evaluated on
+    XQuAD-R, both in en, de and zh, 100 steps at batch 16 and sequence length 64."""
+    training = TrainingSetup(steps=100, batch_size=16, max_seq_length=64, languages=("en", "de", "zh"))
+    return dataclasses.replace(StudyConfig(base_model, train_families=("mlqa-r",), eval_languages=("en", "de", "zh"),
+                                           training=training), **changes)
+
+
+def full_config(base_model: str, **changes) -> StudyConfig:
+    """The full comparison: both directions, every language, 200 steps at batch 32 and sequence length 128."""
+    return dataclasses.replace(StudyConfig(base_model), **changes)

@@ -1,0 +1,69 @@
+"""The paper's comparison, zero-shot: BM25, the base model, and the base model fine-tuned with X-X, X-X-mono,
+X-Y and hybrid batches on one family, evaluated on every setting of the other family.
+
+Every trained model and every system × family evaluation is stored as it completes (:class:`StudyStore`),
+so running the same study again reuses them and an interrupted study continues where it stopped.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from pyterrier_hybrid.evaluation.matrix import BM25System, DenseSystem
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, short_hash
+from pyterrier_hybrid.experiments.provenance import command_line, git_commit, hardware, package_versions
+from pyterrier_hybrid.experiments.store import StudyStore
+from pyterrier_hybrid.experiments.study_report import StudyResult
+
+logger = logging.getLogger(__name__)
+SEEDLESS = -1  # the seed column of systems that involve no randomness (BM25, the zero-shot base model)
+
+
+def dense_system(model: str | Path, config: StudyConfig, name: str) -> DenseSystem:
+    """A dense system of the study: the model's own prompts, encoded with the study's precision."""
+    from pyterrier_hybrid.retrieval import DenseEncoder
+    return DenseSystem(DenseEncoder(str(model), fast=config.fast, batch_size=config.encode_batch_size), name)
+
+
+def _tagged(frame: pd.DataFrame, family: str, system: str, seed: int, trained_on: str | None) -> pd.DataFrame:
+    return frame.assign(family=family, system=system, seed=seed, trained_on=trained_on or "-")
+
+
+def study_parts(config: StudyConfig, store: StudyStore) -> Iterator[pd.DataFrame]:
+    """Per-query values of every system of the study, each computed (or reused) in turn."""
+    for train_family in config.train_families:
+        family = EVALUATED_ON[train_family]
+        if config.bm25:
+            yield _tagged(store.evaluation(config, family, "bm25", BM25System), family, "BM25", SEEDLESS, None)
+        if config.zero_shot:
+            system_id = f"zero-shot-{short_hash(config.base_model)}"
+            make = lambda: dense_system(config.base_model, config, "zero-shot")  # noqa: E731
+            yield _tagged(store.evaluation(config, family, system_id, make), family, "zero-shot", SEEDLESS, None)
+        for seed in config.seeds:
+            for strategy in config.strategies:
+                model_dir = store.trained_model(config, train_family, strategy, seed)
+                make = lambda d=model_dir, s=strategy: dense_system(d, config, s)  # noqa: E731
+                per_query = store.evaluation(config, family, f"{train_family}-{model_dir.name}", make)
+                yield _tagged(per_query, family, DISPLAY_NAMES[strategy], seed, train_family)
+
+
+def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None) -> StudyResult:
+    """Run (or continue) ``config``, write every report under ``out_dir`` and return the results.
+
+    The provenance record holds this run's wall time and the study's: the summed time of all its parts,
+    including those computed by earlier runs. A changed configuration trains and evaluates anew (new keys).
+    """
+    start = time.monotonic()
+    store = StudyStore(out_dir)
+    per_query = pd.concat(list(study_parts(config, store)), ignore_index=True)
+    provenance = {"command": command_line(argv), "commit": git_commit(), "versions": package_versions(),
+                  "hardware": hardware(), "wall seconds": round(time.monotonic() - start, 1),
+                  "study seconds": round(sum(part["seconds"] for part in store.timings.values()), 1),
+                  "parts": store.timings, "config": config}
+    result = StudyResult(config, per_query, provenance)
+    result.save(out_dir)
+    return result

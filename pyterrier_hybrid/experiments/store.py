@@ -1,0 +1,101 @@
+"""Incremental storage of a study: each trained model and each system × family evaluation is written
+atomically as it completes and reused by the next run, so a long study finishes over several runs.
+
+Layout under ``<out>/.study/``: ``models/<train family>/<strategy>-seed<n>-<setup key>/`` (a sentence-transformers
+model, complete once ``study.json`` exists; training interrupted before that resumes from its last checkpoint)
+and ``evals/<family>/<system id>-<eval key>.parquet`` (per-query values) with a ``.json`` of timings beside it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from pyterrier_hybrid.evaluation.matrix import Collection, System, run_matrix
+from pyterrier_hybrid.experiments.config import StudyConfig, TrainingSetup
+
+logger = logging.getLogger(__name__)
+DONE = "study.json"
+
+
+def write_json_atomic(path: Path, value: object) -> None:
+    """Write ``value`` as JSON so that a reader sees the old file or the whole new one, never a part."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class StudyStore:
+    """Finished parts of studies, kept under ``<out>/.study`` and keyed by everything that determines them."""
+
+    def __init__(self, out_dir: str | Path):
+        self.root = Path(out_dir) / ".study"
+        self.timings: dict[str, dict] = {}  # what this run computed or reused, for the provenance record
+        self._collections: dict[tuple, Collection] = {}
+
+    def model_dir(self, config: StudyConfig, family: str, strategy: str, seed: int, setup: TrainingSetup) -> Path:
+        key = setup.key(config.base_model, config.with_context)
+        return self.root / "models" / family / f"{strategy}-seed{seed}-{key}"
+
+    def trained_model(self, config: StudyConfig, family: str, strategy: str, seed: int,
+                      setup: TrainingSetup | None = None) -> Path:
+        """The base model fine-tuned on ``family`` with ``strategy``: stored, resumed, or trained now."""
+        from pyterrier_hybrid.training import ParallelQA, train
+        setup = setup or config.training
+        out = self.model_dir(config, family, strategy, seed, setup)
+        name = f"train {family} {out.name}"
+        if (out / DONE).exists():
+            self.timings[name] = {**json.loads((out / DONE).read_text()), "reused": True}
+            return out
+        data = ParallelQA.from_irds(family, setup.languages, config.with_context)
+        if setup.items:
+            data = data.sample_items(setup.items, seed)
+        checkpoints = out / "checkpoints"
+        resume = checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*"))
+        logger.info("%s: %s", name, "resuming from the last checkpoint" if resume else "training")
+        start = time.monotonic()
+        train(config.base_model, data, strategy, setup.alpha if strategy == "hybrid" else None, output_dir=out,
+              batch_size=setup.batch_size, max_steps=setup.steps, learning_rate=setup.learning_rate,
+              warmup_ratio=setup.warmup_ratio, max_seq_length=setup.max_seq_length,
+              freeze_word_embeddings=setup.freeze_word_embeddings, bf16=setup.bf16, seed=seed,
+              save_steps=max(10, setup.steps // 4), resume=resume)
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
+        record = {"seconds": round(time.monotonic() - start, 1), "resumed": resume, "data": data.summary()}
+        write_json_atomic(out / DONE, record)
+        self.timings[name] = {**record, "reused": False}
+        return out
+
+    def evaluation(self, config: StudyConfig, family: str, system_id: str,
+                   make_system: Callable[[], System]) -> pd.DataFrame:
+        """Per-query values of one system on every setting of ``family``: stored, or computed and stored now."""
+        path = self.root / "evals" / family / f"{system_id}-{config.eval_key(family)}.parquet"
+        meta = path.with_suffix(".json")
+        name = f"evaluate {family} {system_id}"
+        if path.exists() and meta.exists():
+            self.timings[name] = {**json.loads(meta.read_text()), "reused": True}
+            return pd.read_parquet(path)
+        start = time.monotonic()
+        system = make_system()
+        result = run_matrix(family, [system], collection=self.collection(family, config), per_query=True)
+        record = {"seconds": round(time.monotonic() - start, 1), "texts encoded": result.encoded.get(system.name)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        result.per_query.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        write_json_atomic(meta, record)
+        self.timings[name] = {**record, "reused": False}
+        return result.per_query
+
+
+    def collection(self, family: str, config: StudyConfig) -> Collection:
+        """A family's queries and candidates, read once per store and shared by every system."""
+        key = (family, config.eval_languages, config.with_context)
+        if key not in self._collections:
+            self._collections[key] = Collection.load(family, config.eval_languages, with_context=config.with_context)
+        return self._collections[key]

@@ -1,0 +1,108 @@
+"""Results of a study: per-setting values, macro-averages per setting kind (mean ± spread over seeds),
+hybrid's paired significance tests against every baseline, heatmaps, and the provenance record."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pyterrier_hybrid.evaluation.report import SETTING_KINDS, markdown_table, write_heatmap
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
+from pyterrier_hybrid.experiments.significance import paired_tests
+
+#: Measures of the report tables, with their column titles.
+REPORT_MEASURES: dict[str, str] = {"AP": "mAP", "nDCG@10": "nDCG@10", "R@10": "R@10",
+                                   "RankDistance": "RankDistance", "SameLangPref": "SameLangPref"}
+SETTING_KEYS: list[str] = ["family", "trained_on", "system", "seed", "kind", "query_lang", "pool_lang", "measure"]
+
+
+@dataclass
+class StudyResult:
+    """Per-query values of every system of a study (columns of ``SETTING_KEYS`` plus query_id, value)."""
+    config: StudyConfig
+    per_query: pd.DataFrame
+    provenance: dict
+
+    def settings(self) -> pd.DataFrame:
+        """One value per system, seed and setting: the mean over the setting's queries."""
+        return self.per_query.groupby(SETTING_KEYS, sort=False)["value"].mean().reset_index()
+
+    def summary(self) -> pd.DataFrame:
+        """Macro-average over the settings of each kind, then mean, standard deviation and count over seeds."""
+        keys = ["family", "system", "kind", "measure"]
+        per_seed = self.settings().groupby([*keys, "seed"], sort=False)["value"].mean().reset_index()
+        return (per_seed.groupby(keys, sort=False)["value"].agg(mean="mean", std="std", seeds="count")
+                .reset_index())
+
+    def significance(self) -> pd.DataFrame:
+        """Hybrid against every other system (see :func:`paired_tests`)."""
+        others = [s for s in pd.unique(self.per_query["system"]) if s != DISPLAY_NAMES["hybrid"]]
+        return paired_tests(self.per_query, DISPLAY_NAMES["hybrid"], others)
+
+    def family_table(self, family: str, summary: pd.DataFrame) -> pd.DataFrame:
+        """Rows (system, kind), one column per report measure; ``mean ± std`` when there are several seeds."""
+        part = summary[(summary["family"] == family) & summary["measure"].isin(list(REPORT_MEASURES))]
+        several = len(self.config.seeds) > 1
+
+        def cell(row) -> str | float:
+            if not several or row["seeds"] < 2:
+                return row["mean"]
+            return f"{row['mean']:.3f} ± {row['std']:.3f}"
+        part = part.assign(cell=part.apply(cell, axis=1) if len(part) else [])
+        table = part.pivot(index=["system", "kind"], columns="measure", values="cell")
+        systems = [s for s in DISPLAY_NAMES.values() if s in set(part["system"])]
+        index = pd.MultiIndex.from_product([systems, SETTING_KINDS], names=["system", "kind"])
+        table = table.reindex(index=index, columns=[m for m in REPORT_MEASURES if m in table.columns])
+        return table.rename(columns=REPORT_MEASURES)
+
+    def significance_table(self, family: str, tests: pd.DataFrame) -> pd.DataFrame:
+        """Rows (baseline, kind), one column per measure: hybrid's mean difference, Holm-adjusted p, ``*`` below 0.05."""
+        part = tests[(tests["family"] == family) & tests["measure"].isin(list(REPORT_MEASURES))]
+        cells = part.assign(cell=[f"{d:+.3f} (p={p:.2g}){'*' if s else ''}"
+                                  for d, p, s in zip(part["delta"], part["p_holm"], part["significant"])])
+        table = cells.pivot(index=["baseline", "kind"], columns="measure", values="cell")
+        return table.reindex(columns=[m for m in REPORT_MEASURES if m in table.columns]).rename(columns=REPORT_MEASURES)
+
+    def markdown(self) -> str:
+        """The report: one section per evaluated family with its table and hybrid's significance tests."""
+        summary, tests = self.summary(), self.significance()
+        prov = self.provenance
+        lines = [f"Command: `{prov['command']}` (commit {prov['commit']})",
+                 f"Wall time of this run: {prov['wall seconds'] / 60:.1f} min; all parts of the study "
+                 f"(training and evaluation, summed over runs): {prov['study seconds'] / 60:.1f} min.", ""]
+        for family in pd.unique(self.per_query["family"]):
+            trained_on = sorted(set(self.per_query.loc[self.per_query["family"] == family, "trained_on"]) - {"-"})
+            langs = " ".join(sorted(set(self.per_query.loc[self.per_query["family"] == family, "query_lang"])))
+            seeds = " ".join(map(str, self.config.seeds))
+            lines += [f"## Evaluated on {family} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
+                      f"seed(s) {seeds}", "", markdown_table(self.family_table(family, summary)), ""]
+            if len(tests):
+                lines += ["Hybrid minus baseline, paired t-test over queries, Holm-corrected over baselines "
+                          "(`*`: p < 0.05):", "", markdown_table(self.significance_table(family, tests)), ""]
+        return "\n".join(lines)
+
+    def save(self, out_dir: str | Path) -> list[Path]:
+        """Write results.csv (per setting), summary.csv, significance.csv, results.md, provenance.json and
+        heatmaps/<family>/<system>_AP.png (seed-averaged) under ``out_dir``; return the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        settings = self.settings()
+        paths = [out / "results.csv", out / "summary.csv", out / "significance.csv", out / "results.md",
+                 out / "provenance.json"]
+        settings.to_csv(paths[0], index=False)
+        self.summary().to_csv(paths[1], index=False)
+        self.significance().to_csv(paths[2], index=False)
+        paths[3].write_text(self.markdown() + "\n", encoding="utf-8")
+        record = {**self.provenance, "config": dataclasses.asdict(self.config)}
+        paths[4].write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+        averaged = settings.groupby(["family", "system", "kind", "query_lang", "pool_lang", "measure"],
+                                    sort=False)["value"].mean().reset_index()
+        for (family, system), part in averaged.groupby(["family", "system"], sort=False):
+            if part.loc[part["measure"] == "AP", "value"].notna().any():
+                (out / "heatmaps" / family).mkdir(parents=True, exist_ok=True)
+                paths.append(write_heatmap(part, system, "AP", out / "heatmaps" / family / f"{system}_AP.png"))
+        return paths
+

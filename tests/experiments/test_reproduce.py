@@ -1,0 +1,93 @@
+"""The reproduce study end to end on fixture releases with the tiny model: reports, reuse, resumption."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from pyterrier_hybrid.cli import main
+from pyterrier_hybrid.experiments import StudyStore, TrainingSetup, quick_config, run_study
+
+
+@pytest.fixture
+def study(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, bf16=False, languages=("en", "de", "zh"))
+    return quick_config(str(tiny_model_dir), training=training)
+
+
+def test_study_writes_every_report(study, tmp_path):
+    result = run_study(study, tmp_path / "out", ["pyterrier-hybrid", "reproduce", "--quick"])
+    out = tmp_path / "out"
+    for name in ("results.csv", "summary.csv", "significance.csv", "results.md", "provenance.json"):
+        assert (out / name).stat().st_size > 0, name
+    summary = result.summary()
+    assert set(summary["system"]) == {"BM25", "zero-shot", "X-X", "X-X-mono", "X-Y", "hybrid"}
+    assert set(summary["family"]) == {"xquad-r"}  # trained on MLQA-R, so never evaluated on it
+    bm25 = summary[summary["system"] == "BM25"]
+    assert set(bm25["kind"]) == {"mono"}  # BM25 only where lexical matching means something
+    settings = result.settings()
+    assert len(settings[(settings["system"] == "hybrid") & (settings["measure"] == "AP")]) == 3 + 6 + 3
+    tests = pd.read_csv(out / "significance.csv")
+    assert set(tests["baseline"]) == {"BM25", "zero-shot", "X-X", "X-X-mono", "X-Y"}
+    assert tests["p_holm"].between(0, 1).all() and (tests["p_holm"] >= tests["p"] - 1e-12).all()
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["command"] == "pyterrier-hybrid reproduce --quick"
+    assert {"torch", "sentence-transformers", "ir-measures"} <= set(record["versions"])
+    assert record["hardware"]["cores"] >= 1 and record["wall seconds"] > 0
+    assert (out / "heatmaps" / "xquad-r" / "hybrid_AP.png").exists()
+    assert "| hybrid | multi |" in (out / "results.md").read_text()
+
+
+def test_second_run_reuses_every_part(study, tmp_path):
+    run_study(study, tmp_path / "out")
+    store_files = sorted(p.stat().st_mtime_ns for p in (tmp_path / "out" / ".study").rglob("*.parquet"))
+    result = run_study(study, tmp_path / "out")
+    assert all(part["reused"] for part in result.provenance["parts"].values())
+    assert sorted(p.stat().st_mtime_ns for p in (tmp_path / "out" / ".study").rglob("*.parquet")) == store_files
+    # another seed trains and evaluates only the new models
+    more = run_study(quick_config(study.base_model, training=study.training, seeds=(0, 1)), tmp_path / "out")
+    fresh = [name for name, part in more.provenance["parts"].items() if not part["reused"]]
+    assert fresh and all("seed1" in name for name in fresh)
+    assert "±" in more.markdown()
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(study, tmp_path):
+    from pyterrier_hybrid.training import ParallelQA, train
+    store = StudyStore(tmp_path / "out")
+    model_dir = store.model_dir(study, "mlqa-r", "hybrid", 0, study.training)
+    data = ParallelQA.from_irds("mlqa-r", study.training.languages)
+    # a run killed after its checkpoint at step 2: checkpoints, but no final model and no completion record
+    train(study.base_model, data, "hybrid", output_dir=model_dir, batch_size=4, max_steps=2, save_steps=1,
+          max_seq_length=32, freeze_word_embeddings=True)
+    for path in model_dir.iterdir():
+        if path.name != "checkpoints":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    assert store.trained_model(study, "mlqa-r", "hybrid", 0) == model_dir
+    record = json.loads((model_dir / "study.json").read_text())
+    assert record["resumed"] is True
+    assert json.loads((model_dir / "batch_stats.json").read_text())["steps"] == study.training.steps
+    assert not (model_dir / "checkpoints").exists()  # the finished model no longer needs them
+
+
+def test_quick_command_prints_the_table(two_family_release, tiny_model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    assert main(["reproduce", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"),
+                 "--steps", "2", "--batch-size", "4", "--max-seq-length", "32", "--fp32-training",
+                 "--strategies", "xx", "hybrid", "--no-bm25"]) == 0
+    printed = capsys.readouterr().out
+    assert "| hybrid | mono |" in printed and "| X-X | cross |" in printed and "BM25" not in printed.split("Hybrid")[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--languages", "xx"], "xx"),
+    (["--train-languages", "el"], "el"),  # not an MLQA-R language
+    (["--steps", "0"], "steps"),
+    (["--items", "2", "--batch-size", "4"], "cannot fill"),
+])
+def test_bad_study_fails_before_any_work(two_family_release, tiny_model_dir, tmp_path, argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["reproduce", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), *argv])
+    assert not (tmp_path / "out").exists()

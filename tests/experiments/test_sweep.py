@@ -1,0 +1,54 @@
+"""Sweeps of hybrid training: grid values, the tidy CSV, the plot, and realised X-X shares per alpha."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from pyterrier_hybrid.cli import main
+from pyterrier_hybrid.experiments import StudyStore, TrainingSetup, quick_config, run_sweep
+from pyterrier_hybrid.experiments.sweep import parse_value
+
+
+def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, bf16=False, languages=("en", "de", "zh"))
+    config = quick_config(str(tiny_model_dir), training=training)
+    frame = run_sweep(config, "alpha", [0.0, 1.0], tmp_path / "out")
+    assert list(frame.columns) == ["parameter", "value", "seed", "trained_on", "family", "kind", "measure", "score"]
+    assert set(frame["value"]) == {0.0, 1.0} and set(frame["kind"]) == {"mono", "cross", "multi"}
+    assert frame["score"].notna().all()
+    assert (tmp_path / "out" / "sweep_alpha.png").stat().st_size > 0
+    assert len(pd.read_csv(tmp_path / "out" / "sweep_alpha.csv")) == len(frame)
+    store = StudyStore(tmp_path / "out")
+    for alpha, share in ((0.0, 0.0), (1.0, 1.0)):
+        setup = TrainingSetup(**{**training.__dict__, "alpha": alpha})
+        stats = json.loads((store.model_dir(config, "mlqa-r", "hybrid", 0, setup) / "batch_stats.json").read_text())
+        assert stats["xx_share"] == share
+
+
+def test_language_sweep_command(two_family_release, tiny_model_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    assert main(["sweep", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), "--steps", "2",
+                 "--batch-size", "4", "--max-seq-length", "32", "--fp32-training", "--param", "languages",
+                 "--values", "en,de", "en,de,zh"]) == 0
+    assert set(pd.read_csv(tmp_path / "out" / "sweep_languages.csv")["value"]) == {"en,de", "en,de,zh"}
+    assert "sweep_languages.csv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("parameter, text, value", [("alpha", "0.25", 0.25), ("items", "300", 300),
+                                                    ("languages", "en,de", ("en", "de"))])
+def test_parse_value(parameter, text, value):
+    assert parse_value(parameter, text) == value
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--param", "alpha", "--values", "1.5"], "alpha must lie in"),
+    (["--param", "items", "--values", "many"], "bad value"),
+    (["--param", "languages", "--values", "en,xx"], "xx"),
+])
+def test_bad_sweep_fails_before_any_work(two_family_release, tiny_model_dir, tmp_path, argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["sweep", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), *argv])
+    assert not (tmp_path / "out").exists()
