@@ -7,10 +7,8 @@ Builds a ``DenseIndex`` of ``--docs`` normalised vectors and runs ``DenseIndex.r
 ``PoolRetriever`` the project uses; its per-language faiss indexes come from ``retrieval/ann.py``) for
 ``exact`` and each ANN method on held-out queries from the same distribution. Prints per method: build time
 (faiss index built and saved), query time and speed-up over exact, and recall@k against the exact top k
-(share of the exact top-k docids the method returns). Exact search is timed twice: as the project runs it
-(faiss defaults) and on faiss's BLAS path (``distance_compute_blas_threshold`` 20, as faiss < 1.15 did);
-faiss 1.15's default threshold of 128000 queries makes batches of fewer queries use a SIMD kernel that is
-~10x slower here, so the speed-ups over both are shown.
+(share of the exact top-k docids the method returns). Queries are searched in batches of the retriever's
+``qbatch`` (256), as its ``transform`` does.
 
 Vectors (not uniform noise, on which ANN is meaningless):
 * ``gmm`` (default): a Gaussian mixture shaped like real sentence embeddings (see ``SpectralMixture``: its
@@ -21,8 +19,8 @@ Vectors (not uniform noise, on which ANN is meaningless):
   ``--docs`` vectors; queries are further noisy copies (near-duplicate families: also harder than real data).
 
 Memory: the vectors (1.5 GB for 1M x 384) live in the index file; the search holds one copy plus the faiss
-index of one method at a time (peak RSS 5.5 GB at 1M x 384). Runtime on 2 cores: ~8 minutes at 1M, of which
-the HNSW build (the project's defaults: 32 neighbours, ef_construction 40) takes ~5.
+index of one method at a time (peak RSS 5.6 GB at 1M x 384). Runtime on 2 cores: ~8-11 minutes at 1M, most
+of it the HNSW build (the project's defaults: 32 neighbours, ef_construction 40), 5.5-7.5 minutes.
 """
 from __future__ import annotations
 
@@ -136,42 +134,21 @@ def build_index(path: Path, source, n: int, rng: np.random.Generator):
     return index
 
 
-def run_method(index, method: str, params: dict, queries: np.ndarray, k: int, repeats: int,
-               blas_threshold: int | None = None):
-    """(build seconds, median query seconds, docids) of one retrieval method.
-
-    ``blas_threshold``: also time the search with faiss's ``distance_compute_blas_threshold`` set to this
-    (then returns a second median); faiss 1.15 defaults it to 128000 queries, so batches of fewer queries take
-    its SIMD kernel instead of BLAS matrix products.
-    """
-    import faiss
+def run_method(index, method: str, params: dict, queries: np.ndarray, k: int, repeats: int):
+    """(build seconds, median query seconds, docids) of one retrieval method."""
     retriever = index.retriever(num_results=k, method=method, **params)
     t = time.perf_counter()
     retriever._searchers()  # builds (and for ANN saves) the faiss index
     build = time.perf_counter() - t
-
-    def timed():
-        times, docids = [], None
-        for _ in range(repeats):  # in batches of the retriever's qbatch queries, as its transform() does
-            t = time.perf_counter()
-            docids = np.concatenate([retriever.search(queries[i:i + retriever.qbatch])[1]
-                                     for i in range(0, len(queries), retriever.qbatch)])
-            times.append(time.perf_counter() - t)
-        return float(np.median(times)), docids
-
-    seconds, docids = timed()
-    extra = None
-    if blas_threshold is not None:
-        default = faiss.cvar.distance_compute_blas_threshold
-        faiss.cvar.distance_compute_blas_threshold = blas_threshold
-        try:
-            extra, blas_ids = timed()
-        finally:
-            faiss.cvar.distance_compute_blas_threshold = default
-        assert (blas_ids == docids).mean() > 0.999, "BLAS and SIMD exact search disagree"
+    times, docids = [], None
+    for _ in range(repeats):  # in batches of the retriever's qbatch queries, as its transform() does
+        t = time.perf_counter()
+        docids = np.concatenate([retriever.search(queries[i:i + retriever.qbatch])[1]
+                                 for i in range(0, len(queries), retriever.qbatch)])
+        times.append(time.perf_counter() - t)
     index._cache.clear()  # free this method's faiss index before the next one
     gc.collect()
-    return build, seconds, docids, extra
+    return build, float(np.median(times)), docids
 
 
 def main() -> None:
@@ -209,20 +186,16 @@ def main() -> None:
         index = build_index(work / "index", source, args.docs, rng)
         print(f"{args.queries} queries, top {args.k}, faiss {faiss.__version__} with {faiss.omp_get_max_threads()} "
               f"threads; query time = median of {args.repeats}\n", flush=True)
-        import faiss
-        default_threshold = faiss.cvar.distance_compute_blas_threshold
-        build, exact_s, exact_ids, blas_s = run_method(index, "exact", {}, queries, args.k, args.repeats,
-                                                       blas_threshold=20)
-        rows = [("exact", "faiss default", build, exact_s, 1.0), ("exact", "BLAS (threshold 20)", build, blas_s, 1.0)]
-        print(f"  exact: {exact_s:.2f} s (faiss default, distance_compute_blas_threshold {default_threshold}); "
-              f"{blas_s:.2f} s with the BLAS path", flush=True)
+        build, exact_s, exact_ids = run_method(index, "exact", {}, queries, args.k, args.repeats)
+        rows = [("exact", "", build, exact_s, 1.0)]
+        print(f"  exact: {exact_s:.2f} s", flush=True)
         configs = []
         if "hnsw" in args.methods:
             configs += [("hnsw", {"ef_search": ef}) for ef in args.hnsw_ef_search]
         if "ivf" in args.methods:
             configs += [("ivf", {"n_list": args.ivf_n_list, "n_probe": p}) for p in args.ivf_n_probe]
         for method, params in configs:
-            build, seconds, ids, _ = run_method(index, method, params, queries, args.k, args.repeats)
+            build, seconds, ids = run_method(index, method, params, queries, args.k, args.repeats)
             recall = np.mean([len(set(a) & set(b[b >= 0])) / args.k for a, b in zip(exact_ids, ids)])
             label = " ".join(f"{k}={v}" for k, v in params.items())
             rows.append((method, label, build, seconds, recall))
@@ -231,13 +204,11 @@ def main() -> None:
         print(f"\n{args.source} vectors: {args.docs:,} x {args.dim}" +
               (f", {args.clusters} clusters" if args.source != "real" else ""))
         print(f"  {'method':6s} {'parameters':22s} {'build s':>8s} {'query s':>8s} {'q/s':>9s} {'speed-up':>9s} "
-              f"{'vs BLAS':>8s} {'recall@' + str(args.k):>9s}")
+              f"{'recall@' + str(args.k):>9s}")
         for method, label, build, seconds, recall in rows:
             b = f"{build:8.1f}" if method != "exact" else f"{'-':>8s}"
             print(f"  {method:6s} {label:22s} {b} {seconds:8.3f} {args.queries / seconds:9.0f} "
-                  f"{exact_s / seconds:8.1f}x {blas_s / seconds:7.1f}x {recall:9.4f}")
-        print("speed-up: over the project's exact retriever (faiss IndexFlatIP, faiss defaults); vs BLAS: over the "
-              "same exact search on faiss's BLAS path")
+                  f"{exact_s / seconds:8.1f}x {recall:9.4f}")
         print("(ANN build time includes saving the faiss index; a second run with the same parameters loads it; "
               "later rows of one method reuse the index built for the first.)")
     finally:

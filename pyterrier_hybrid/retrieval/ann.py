@@ -3,6 +3,10 @@
 Searching each pool language's own index and merging the top k lists gives the exact top k of the
 pool (for ``exact``), and no document of another language can ever be a candidate. ANN structures
 are saved under ``ann/`` in the index folder, each file written atomically.
+
+Exact search runs on faiss's BLAS path (matrix products; ``_BlasFlat``): faiss 1.15 raised
+``distance_compute_blas_threshold`` to 128000 queries, so the retriever's batches of 256 queries went to a
+per-vector SIMD kernel instead, ~10x slower here at 1M vectors (``benchmarks/bench_ann.py``).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 METHODS = ("exact", "hnsw", "ivf")
+_BLAS_THRESHOLD = 20  # queries per search from which faiss uses BLAS (its default before 1.15)
 DEFAULTS = {"exact": {}, "hnsw": {"neighbours": 32, "ef_construction": 40, "ef_search": 64},
             "ivf": {"n_list": None, "n_probe": 16}}
 
@@ -45,11 +50,34 @@ def _build(method: str, vecs: np.ndarray, params: dict):
     return index
 
 
+class _BlasFlat:
+    """A flat faiss index whose ``search`` takes faiss's BLAS path for batches of ``_BLAS_THRESHOLD`` or more
+    queries. The threshold is a faiss global, lowered only for the call (a concurrent search in another thread
+    may take the other exact kernel meanwhile: same results up to float rounding, different speed)."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def __getattr__(self, name):
+        return getattr(self.index, name)
+
+    def search(self, x: np.ndarray, k: int):
+        import faiss
+        old = faiss.cvar.distance_compute_blas_threshold
+        faiss.cvar.distance_compute_blas_threshold = min(old, _BLAS_THRESHOLD)
+        try:
+            return self.index.search(x, k)
+        finally:
+            faiss.cvar.distance_compute_blas_threshold = old
+
+
 def _configure(index, method: str, params: dict):
     if method == "hnsw":
         index.hnsw.efSearch = params["ef_search"]
     elif method == "ivf":
         index.nprobe = params["n_probe"]
+    else:
+        return _BlasFlat(index)
     return index
 
 
