@@ -16,7 +16,7 @@ from pyterrier_hybrid.models import DEFAULT_MODEL
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="MLQA-R -> XQuAD-R in en de zh, 100 steps")
+    parser.add_argument("--quick", action="store_true", help="MLQA-R -> XQuAD-R in en de zh, 40 steps, 300 items")
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--out", default=None)

@@ -1,31 +1,20 @@
 """pyterrier-hybrid: hybrid batch training of multilingual dense retrievers for PyTerrier.
 
 Importing the package registers the XQuAD-R, MLQA-R and MIRACL datasets with ir_datasets.
-The names of the subpackages (``train``, ``ParallelQA``, ``DenseEncoder``, ...) are loaded on first access
-(module ``__getattr__``), so the import does not pull in torch / sentence-transformers until they are needed.
+The names of the subpackages (``train``, ``ParallelQA``, ``DenseEncoder``, ``run_study``, ``resolve_model``, ...)
+are loaded on first access (``pyterrier_hybrid._lazy``), so the import does not pull in torch or
+sentence-transformers until they are needed.
 """
 from __future__ import annotations
 
 import datasets_ext
 from datasets_ext import (FAMILIES, LANGUAGES, MIRACL_LANGUAGES, dataset_id, dataset_ids,
                           check_languages)
-from pyterrier_hybrid import training as _training, retrieval as _retrieval, evaluation as _evaluation
+from pyterrier_hybrid import evaluation, experiments, models, retrieval, training
+from pyterrier_hybrid._lazy import lazy_exports
 
 __version__ = "0.1.0"
-__all__ = ["FAMILIES", "LANGUAGES", "MIRACL_LANGUAGES", "dataset_id", "dataset_ids", "check_languages",
-           *_training.__all__, *_retrieval.__all__, *_evaluation.__all__]
-_SUBPACKAGES = (_training, _retrieval, _evaluation)
-
-
-def __getattr__(name: str):
-    """A subpackage's exported name, loaded on first access."""
-    for sub in _SUBPACKAGES:
-        if name in sub.__all__:
-            value = getattr(sub, name)
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+_LAZY = {name: sub.__name__.rsplit(".", 1)[1]
+         for sub in (training, retrieval, evaluation, experiments, models) for name in sub.__all__}
+__all__ = ["FAMILIES", "LANGUAGES", "MIRACL_LANGUAGES", "dataset_id", "dataset_ids", "check_languages", *_LAZY]
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

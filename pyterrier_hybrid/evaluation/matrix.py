@@ -92,6 +92,23 @@ class Collection:
                                       pd.DataFrame(ds.qrels_iter())[["query_id", "doc_id", "relevance"]])
         return cls(family, langs, data)
 
+    def sample_queries(self, items: int, seed: int = 0) -> Collection:
+        """The same pools with the questions of ``items`` random items only, the same items in every language
+        (cross-lingual settings stay parallel): a cheaper evaluation in which every candidate is still ranked."""
+        all_items = sorted({qid.partition(":")[2] for part in self.data.values() for qid in part.query_ids})
+        if items < 1:
+            raise ValueError(f"need at least one item to sample, got {items}")
+        if items >= len(all_items):
+            return self
+        keep = set(np.random.default_rng(seed).choice(all_items, items, replace=False).tolist())
+        data = {}
+        for lang, part in self.data.items():
+            kept = [i for i, qid in enumerate(part.query_ids) if qid.partition(":")[2] in keep]
+            qrels = part.qrels[part.qrels["query_id"].str.partition(":")[2].isin(keep)].reset_index(drop=True)
+            data[lang] = LanguageData([part.query_ids[i] for i in kept], [part.query_texts[i] for i in kept],
+                                      part.doc_ids, part.doc_texts, qrels)
+        return Collection(self.family, self.languages, data)
+
     def settings(self, kinds: Sequence[str] = KINDS) -> list[Setting]:
         """Every setting of ``kinds`` over this collection's languages (MIRACL: monolingual only)."""
         unknown = [k for k in kinds if k not in KINDS]

@@ -1,12 +1,28 @@
-"""Studies: the zero-shot comparison of batch strategies (`reproduce`) and sweeps of hybrid training."""
-from pyterrier_hybrid.experiments.config import (DISPLAY_NAMES, EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig,
-                                                 TrainingSetup, full_config, quick_config)
-from pyterrier_hybrid.experiments.reproduce import run_study
-from pyterrier_hybrid.experiments.significance import holm, paired_tests
-from pyterrier_hybrid.experiments.store import StudyStore
-from pyterrier_hybrid.experiments.study_report import StudyResult
-from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, plot_sweep, run_sweep
+"""Studies: the zero-shot comparison of batch strategies (`reproduce`) and sweeps of hybrid training.
 
-__all__ = ["DISPLAY_NAMES", "EVALUATED_ON", "SWEEP_PARAMETERS", "StudyConfig", "StudyResult", "StudyStore",
-           "TRAINED_SYSTEMS", "TrainingSetup", "full_config", "holm", "paired_tests", "plot_sweep", "quick_config",
-           "run_study", "run_sweep"]
+Names are loaded from their modules on first access (see ``pyterrier_hybrid._lazy``).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyterrier_hybrid._lazy import lazy_exports
+
+_LAZY = {
+    **dict.fromkeys(("DISPLAY_NAMES", "EVALUATED_ON", "TRAINED_SYSTEMS", "StudyConfig", "TrainingSetup", "full_config",
+                     "quick_config", "study_precision"), "config"),
+    "run_study": "reproduce", "trained_evaluation": "reproduce", "holm": "significance",
+    "paired_tests": "significance", "StudyStore": "store", "StudyResult": "study_report",
+    "SWEEP_PARAMETERS": "sweep", "plot_sweep": "sweep", "run_sweep": "sweep",
+}
+__all__ = sorted(_LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+
+if TYPE_CHECKING:
+    from pyterrier_hybrid.experiments.config import (DISPLAY_NAMES, EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig,
+                                                     TrainingSetup, full_config, quick_config, study_precision)
+    from pyterrier_hybrid.experiments.reproduce import run_study, trained_evaluation
+    from pyterrier_hybrid.experiments.significance import holm, paired_tests
+    from pyterrier_hybrid.experiments.store import StudyStore
+    from pyterrier_hybrid.experiments.study_report import StudyResult
+    from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, plot_sweep, run_sweep

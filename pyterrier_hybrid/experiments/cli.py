@@ -17,7 +17,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by ``reproduce`` and ``sweep``; unset ones keep the preset's value."""
     from pyterrier_hybrid.models import DEFAULT_MODEL
     p.add_argument("--quick", action="store_true",
-                   help="about 10 minutes: MLQA-R -> XQuAD-R in en de zh, 100 steps at batch 16, length 64")
+                   help="about 10 minutes: MLQA-R -> XQuAD-R in en de zh, 40 steps at batch 16, length 64, 300 items")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"base model name or path (default {DEFAULT_MODEL})")
     p.add_argument("--out", type=Path, help="output folder (default runs/<command>[-quick]); stored parts are reused")
     p.add_argument("--seeds", nargs="+", type=int, help="training seeds (default 0)")
@@ -32,9 +32,13 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--train-word-embeddings", action="store_true",
                    help="also train the word-embedding matrix (frozen by default: 3/4 of the model, slower)")
-    p.add_argument("--fp32-training", action="store_true", help="train in fp32 instead of bfloat16 autocast")
+    p.add_argument("--fp32-training", action="store_true",
+                   help="train in fp32 even where the CPU has native bfloat16 (autocast is the default there)")
     p.add_argument("--with-context", action="store_true", help="candidates as sentence + paragraph")
-    p.add_argument("--fast", default="fp32", help="encoding precision at evaluation (fp32, bf16, int8, onnx-int8)")
+    p.add_argument("--eval-max-seq-length", type=int, help="every dense system encodes at this length (default 128)")
+    p.add_argument("--eval-items", type=int, help="evaluate the questions of this many random items (quick: 300)")
+    p.add_argument("--fast", help="encoding precision at evaluation: auto (default: bf16 where the CPU has it, else "
+                                 "fp32), fp32, bf16, bf16-autocast, int8, onnx-int8")
 
 
 def config_from_args(args: argparse.Namespace, **changes) -> StudyConfig:
@@ -48,10 +52,11 @@ def config_from_args(args: argparse.Namespace, **changes) -> StudyConfig:
     preset = (quick_config if args.quick else full_config)(args.model)
     study = {"seeds": args.seeds, "train_families": args.train_on, "eval_languages": args.languages}
     study = {k: tuple(v) for k, v in study.items() if v is not None}
+    study |= {k: getattr(args, k) for k in ("fast", "eval_max_seq_length", "eval_items") if getattr(args, k) is not None}
     if "languages" in training:
         training["languages"] = tuple(training["languages"])
     return dataclasses.replace(preset, training=dataclasses.replace(preset.training, **training),
-                               with_context=args.with_context, fast=args.fast, **study, **changes)
+                               with_context=args.with_context, **study, **changes)
 
 
 def default_out(args: argparse.Namespace) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pyterrier_hybrid.evaluation.matrix import BM25System, DenseSystem
-from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, short_hash
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, TrainingSetup, short_hash
 from pyterrier_hybrid.experiments.provenance import command_line, git_commit, hardware, package_versions
 from pyterrier_hybrid.experiments.store import StudyStore
 from pyterrier_hybrid.experiments.study_report import StudyResult
@@ -24,9 +24,21 @@ SEEDLESS = -1  # the seed column of systems that involve no randomness (BM25, th
 
 
 def dense_system(model: str | Path, config: StudyConfig, name: str) -> DenseSystem:
-    """A dense system of the study: the model's own prompts, encoded with the study's precision."""
+    """A dense system of the study: the model's own prompts, encoded with the study's precision and maximum
+    length (the same for every system, whatever length a model was trained at)."""
     from pyterrier_hybrid.retrieval import DenseEncoder
-    return DenseSystem(DenseEncoder(str(model), fast=config.fast, batch_size=config.encode_batch_size), name)
+    return DenseSystem(DenseEncoder(str(model), fast=config.fast, batch_size=config.encode_batch_size,
+                                    max_seq_length=config.eval_max_seq_length), name)
+
+
+def trained_evaluation(store: StudyStore, config: StudyConfig, train_family: str, strategy: str, seed: int,
+                       setup: TrainingSetup) -> pd.DataFrame:
+    """Per-query values of the model fine-tuned on ``train_family``, on the family it is evaluated on. The model
+    is trained (or resumed) only when that evaluation is not stored: stored evaluations outlive model weights."""
+    model_dir = store.model_dir(config, train_family, strategy, seed, setup)
+    make = lambda: dense_system(store.trained_model(config, train_family, strategy, seed, setup),  # noqa: E731
+                                config, strategy)
+    return store.evaluation(config, EVALUATED_ON[train_family], f"{train_family}-{model_dir.name}", make)
 
 
 def _tagged(frame: pd.DataFrame, family: str, system: str, seed: int, trained_on: str | None) -> pd.DataFrame:
@@ -34,7 +46,8 @@ def _tagged(frame: pd.DataFrame, family: str, system: str, seed: int, trained_on
 
 
 def study_parts(config: StudyConfig, store: StudyStore) -> Iterator[pd.DataFrame]:
-    """Per-query values of every system of the study, each computed (or reused) in turn."""
+    """Per-query values of every system of the study, each computed (or reused) in turn: the baselines on
+    every evaluated family first (they are cheap and need no training), then the fine-tuned models."""
     for train_family in config.train_families:
         family = EVALUATED_ON[train_family]
         if config.bm25:
@@ -43,12 +56,11 @@ def study_parts(config: StudyConfig, store: StudyStore) -> Iterator[pd.DataFrame
             system_id = f"zero-shot-{short_hash(config.base_model)}"
             make = lambda: dense_system(config.base_model, config, "zero-shot")  # noqa: E731
             yield _tagged(store.evaluation(config, family, system_id, make), family, "zero-shot", SEEDLESS, None)
+    for train_family in config.train_families:
         for seed in config.seeds:
             for strategy in config.strategies:
-                model_dir = store.trained_model(config, train_family, strategy, seed)
-                make = lambda d=model_dir, s=strategy: dense_system(d, config, s)  # noqa: E731
-                per_query = store.evaluation(config, family, f"{train_family}-{model_dir.name}", make)
-                yield _tagged(per_query, family, DISPLAY_NAMES[strategy], seed, train_family)
+                per_query = trained_evaluation(store, config, train_family, strategy, seed, config.training)
+                yield _tagged(per_query, EVALUATED_ON[train_family], DISPLAY_NAMES[strategy], seed, train_family)
 
 
 def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None) -> StudyResult:

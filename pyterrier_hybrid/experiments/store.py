@@ -92,10 +92,10 @@ class StudyStore:
         self.timings[name] = {**record, "reused": False}
         return result.per_query
 
-
     def collection(self, family: str, config: StudyConfig) -> Collection:
         """A family's queries and candidates, read once per store and shared by every system."""
-        key = (family, config.eval_languages, config.with_context)
+        key = (family, config.eval_languages, config.with_context, config.eval_items)
         if key not in self._collections:
-            self._collections[key] = Collection.load(family, config.eval_languages, with_context=config.with_context)
+            collection = Collection.load(family, config.eval_languages, with_context=config.with_context)
+            self._collections[key] = collection.sample_queries(config.eval_items) if config.eval_items else collection
         return self._collections[key]

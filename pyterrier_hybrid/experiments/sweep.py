@@ -16,7 +16,7 @@ import pandas as pd
 
 from pyterrier_hybrid.evaluation.report import SETTING_KINDS
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig
-from pyterrier_hybrid.experiments.reproduce import dense_system
+from pyterrier_hybrid.experiments.reproduce import trained_evaluation
 from pyterrier_hybrid.experiments.store import StudyStore
 
 SWEEP_PARAMETERS: dict[str, str] = {"alpha": "X-X share α", "items": "training items",
@@ -48,9 +48,7 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
         family = EVALUATED_ON[train_family]
         for seed in config.seeds:
             for value, setup in zip(values, setups):
-                model_dir = store.trained_model(config, train_family, "hybrid", seed, setup)
-                per_query = store.evaluation(config, family, f"{train_family}-{model_dir.name}",
-                                             lambda d=model_dir: dense_system(d, config, "hybrid"))
+                per_query = trained_evaluation(store, config, train_family, "hybrid", seed, setup)
                 setting = per_query.groupby(["kind", "query_lang", "pool_lang", "measure"])["value"].mean()
                 macro = setting.groupby(["kind", "measure"]).mean().reset_index()
                 label = ",".join(value) if parameter == "languages" else value

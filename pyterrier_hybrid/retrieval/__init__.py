@@ -5,9 +5,9 @@ pyterrier-dr, whose import (torch, transformers, sentence-transformers) takes se
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING
+
+from pyterrier_hybrid._lazy import lazy_exports
 
 _LAZY = {
     "BM25Index": "bm25", "BM25Indexer": "bm25", "BM25Retriever": "bm25",
@@ -23,20 +23,7 @@ __all__ = ["BM25Index", "BM25Indexer", "BM25Retriever", "DenseEncoder", "DenseIn
            "module_fingerprint", "resolve_pool"]
 
 
-def __getattr__(name: str):
-    """An exported name, loaded from its module on first access; or a submodule, imported (as eager imports did)."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import numpy as np
 
 METHODS = ("exact", "hnsw", "ivf")
 _BLAS_THRESHOLD = 20  # queries per search from which faiss uses BLAS (its default before 1.15)
-DEFAULTS = {"exact": {}, "hnsw": {"neighbours": 32, "ef_construction": 40, "ef_search": 64},
+DEFAULTS = {"exact": {}, "hnsw": {"neighbours": 32, "ef_construction": 40, "ef_search": 128},
             "ivf": {"n_list": None, "n_probe": 16}}
 
 

@@ -6,35 +6,21 @@ eagerly (its module imports sentence-transformers only when called), so ``traini
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING
 
+from pyterrier_hybrid._lazy import lazy_exports
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
-from pyterrier_hybrid.training.train import NonFiniteLossError, train
+from pyterrier_hybrid.training.train import STRATEGY_NAMES, NonFiniteLossError, train
 
 _LAZY = {name: "samplers" for name in ("STRATEGIES", "BatchStats", "HybridBatchSampler", "ParallelBatchSampler",
                                        "XXBatchSampler", "XXMonoBatchSampler", "XYBatchSampler")}
 
 __all__ = ["ParallelQA", "PairKeys", "STRATEGIES", "BatchStats", "ParallelBatchSampler", "XXBatchSampler",
-           "XXMonoBatchSampler", "XYBatchSampler", "HybridBatchSampler", "NonFiniteLossError", "train"]
+           "XXMonoBatchSampler", "XYBatchSampler", "HybridBatchSampler", "NonFiniteLossError", "STRATEGY_NAMES", "train"]
 
 
-def __getattr__(name: str):
-    """An exported name, loaded from its module on first access; or a submodule, imported (as eager imports did)."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
-        value = importlib.import_module(f"{__name__}.{name}")
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 if TYPE_CHECKING:

@@ -5,8 +5,7 @@ import argparse
 import logging
 
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
-from pyterrier_hybrid.training.samplers import STRATEGIES
-from pyterrier_hybrid.training.train import LOSSES, train
+from pyterrier_hybrid.training.train import LOSSES, STRATEGY_NAMES, train
 
 
 def load_data(source: str, languages: list[str] | None, with_context: bool) -> ParallelQA:
@@ -28,7 +27,7 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
                                 "item_id, lang, question, answer")
     p.add_argument("--languages", nargs="+", help="languages to train on (default: all of the data)")
     p.add_argument("--with-context", action="store_true", help="answers as sentence + paragraph")
-    p.add_argument("--strategy", choices=list(STRATEGIES), default="hybrid")
+    p.add_argument("--strategy", choices=STRATEGY_NAMES, default="hybrid")
     p.add_argument("--alpha", type=float, help="hybrid: share of X-X batches (default: proportional)")
     p.add_argument("--mono-xx", action="store_true", help="hybrid: X-X batches in one language each")
     p.add_argument("--batch-size", type=int, default=32)

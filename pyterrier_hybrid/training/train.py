@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOSSES = ("mnrl", "cached-mnrl", "symmetric")
+#: The batch strategies (``samplers.STRATEGIES`` maps them to their samplers; named here, cheap to import).
+STRATEGY_NAMES = ("xx", "xx-mono", "xy", "hybrid")
 
 
 class NonFiniteLossError(FloatingPointError):

@@ -54,6 +54,17 @@ def test_second_run_reuses_every_part(study, tmp_path):
     assert "±" in more.markdown()
 
 
+def test_stored_evaluations_need_no_model_weights(study, tmp_path):
+    """A study continued on another machine (evaluations committed, model weights not) trains nothing again."""
+    first = run_study(study, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out" / ".study" / "models")
+    again = run_study(study, tmp_path / "out")
+    assert all(part["reused"] for part in again.provenance["parts"].values())
+    assert not any(name.startswith("train") for name in again.provenance["parts"])
+    assert not (tmp_path / "out" / ".study" / "models").exists()
+    pd.testing.assert_frame_equal(again.summary(), first.summary())
+
+
 def test_interrupted_training_resumes_from_its_checkpoint(study, tmp_path):
     from pyterrier_hybrid.training import ParallelQA, train
     store = StudyStore(tmp_path / "out")

@@ -166,3 +166,8 @@ def test_errors_say_which_and_why():
 def test_sampler_plugs_into_trainer_hook():
     from sentence_transformers.base.sampler import DefaultBatchSampler
     assert all(issubclass(cls, DefaultBatchSampler) for cls in (XXBatchSampler, XYBatchSampler, HybridBatchSampler))
+
+
+def test_strategy_names_are_the_samplers():
+    from pyterrier_hybrid.training import STRATEGY_NAMES
+    assert STRATEGY_NAMES == tuple(STRATEGIES)
