@@ -95,6 +95,9 @@ class StudyConfig:
             raise ValueError(f"unknown strategy {bad}; valid: {', '.join(TRAINED_SYSTEMS)}")
         if not self.seeds:
             raise ValueError("at least one seed is needed")
+        if (self.eval_items is not None and self.eval_items < 1) or (self.eval_max_seq_length or 1) < 1:
+            raise ValueError(f"eval_items and eval_max_seq_length must be positive, got {self.eval_items} and "
+                             f"{self.eval_max_seq_length}")
         for family in self.train_families:  # every language must exist where it is used, before any work
             if self.training.languages:
                 check_languages(family, list(self.training.languages))

@@ -102,3 +102,24 @@ def test_evaluate_command_missing_model(fixture_release, tmp_path):
     from pyterrier_hybrid.cli import main
     with pytest.raises(SystemExit, match="does not exist"):
         main(["evaluate", "--dataset", FAMILY, "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+
+
+def test_sampled_queries_keep_items_parallel_and_every_candidate(fixture_release):
+    collection = Collection.load(FAMILY)
+    sample = collection.sample_queries(3, seed=1)
+    items = {lang: {qid.partition(":")[2] for qid in part.query_ids} for lang, part in sample.data.items()}
+    all_items = {qid.partition(":")[2] for part in collection.data.values() for qid in part.query_ids}
+    chosen = set().union(*items.values())
+    assert len(chosen) == 3 and chosen <= all_items
+    for lang, part in sample.data.items():
+        full = collection.data[lang]
+        assert part.doc_ids == full.doc_ids  # the pool is untouched: every candidate is still ranked
+        assert items[lang] == {qid.partition(":")[2] for qid in full.query_ids} & chosen  # same items everywhere
+        assert set(part.qrels["query_id"]) == set(part.query_ids)
+        assert part.query_texts == [t for q, t in zip(full.query_ids, full.query_texts) if q in set(part.query_ids)]
+    setting = next(s for s in sample.settings(["cross"]) if s.query_lang == "de" and s.pool_langs == ("en",))
+    assert set(sample.qrels(setting)["query_id"]) <= set(sample.data["de"].query_ids)
+    assert collection.sample_queries(len(all_items)) is collection
+    assert sample.sample_queries(3, seed=1).data["de"].query_ids == sample.data["de"].query_ids
+    with pytest.raises(ValueError, match="at least one item"):
+        collection.sample_queries(0)

@@ -97,8 +97,18 @@ def test_quick_command_prints_the_table(two_family_release, tiny_model_dir, tmp_
     (["--train-languages", "el"], "el"),  # not an MLQA-R language
     (["--steps", "0"], "steps"),
     (["--items", "2", "--batch-size", "4"], "cannot fill"),
+    (["--fast", "fp16"], "fp16.*valid: auto, fp32, bf16"),
+    (["--eval-items", "0"], "eval_items"),
 ])
 def test_bad_study_fails_before_any_work(two_family_release, tiny_model_dir, tmp_path, argv, message):
     with pytest.raises(SystemExit, match=message):
         main(["reproduce", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), *argv])
     assert not (tmp_path / "out").exists()
+
+
+def test_every_dense_system_encodes_at_the_study_length(study, tiny_model_dir):
+    from pyterrier_hybrid.experiments.reproduce import dense_system
+    from pyterrier_hybrid.retrieval.fast import native_bf16
+    assert dense_system(tiny_model_dir, study, "x").encoder.max_seq_length == study.eval_max_seq_length == 128
+    assert study.fast == ("bf16" if native_bf16() else "fp32")  # "auto": bf16 only where it is native
+    assert quick_config(study.base_model).training.bf16 == native_bf16()
