@@ -69,6 +69,8 @@ def add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--strategies", nargs="+", choices=TRAINED_SYSTEMS, help="fine-tuned systems (default: all)")
     p.add_argument("--no-bm25", dest="bm25", action="store_false")
     p.add_argument("--no-zero-shot", dest="zero_shot", action="store_false")
+    p.add_argument("--report-only", action="store_true",
+                   help="train and evaluate nothing: report the parts stored so far and list the missing ones")
     p.set_defaults(handler=run_reproduce)
 
 
@@ -88,7 +90,7 @@ def run_reproduce(args: argparse.Namespace) -> None:
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
-    result = run_study(config_from_args(args, **changes), out)
+    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only)
     print(result.markdown())
     print(f"reports written to {out}")
 

@@ -41,8 +41,10 @@ def trained_evaluation(store: StudyStore, config: StudyConfig, train_family: str
     return store.evaluation(config, EVALUATED_ON[train_family], f"{train_family}-{model_dir.name}", make)
 
 
-def _tagged(frame: pd.DataFrame, family: str, system: str, seed: int, trained_on: str | None) -> pd.DataFrame:
-    return frame.assign(family=family, system=system, seed=seed, trained_on=trained_on or "-")
+def _tagged(frame: pd.DataFrame | None, family: str, system: str, seed: int,
+            trained_on: str | None) -> pd.DataFrame | None:
+    return None if frame is None else frame.assign(family=family, system=system, seed=seed,
+                                                   trained_on=trained_on or "-")
 
 
 def study_parts(config: StudyConfig, store: StudyStore) -> Iterator[pd.DataFrame]:
@@ -63,19 +65,24 @@ def study_parts(config: StudyConfig, store: StudyStore) -> Iterator[pd.DataFrame
                 yield _tagged(per_query, EVALUATED_ON[train_family], DISPLAY_NAMES[strategy], seed, train_family)
 
 
-def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None) -> StudyResult:
+def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None,
+              stored_only: bool = False) -> StudyResult:
     """Run (or continue) ``config``, write every report under ``out_dir`` and return the results.
+    ``stored_only``: train and evaluate nothing, report the parts stored so far (the missing ones are listed).
 
     The provenance record holds this run's wall time and the study's: the summed time of all its parts,
     including those computed by earlier runs. A changed configuration trains and evaluates anew (new keys).
     """
     start = time.monotonic()
-    store = StudyStore(out_dir)
-    per_query = pd.concat(list(study_parts(config, store)), ignore_index=True)
+    store = StudyStore(out_dir, stored_only)
+    parts = [part for part in study_parts(config, store) if part is not None]
+    if not parts:
+        raise ValueError(f"nothing of this study is stored under {out_dir} yet; run it without --report-only")
+    per_query = pd.concat(parts, ignore_index=True)
     provenance = {"command": command_line(argv), "commit": git_commit(), "versions": package_versions(),
                   "hardware": hardware(), "wall seconds": round(time.monotonic() - start, 1),
                   "study seconds": round(sum(part["seconds"] for part in store.timings.values()), 1),
-                  "parts": store.timings, "config": config}
+                  "parts": store.timings, "missing parts": store.missing, "config": config}
     result = StudyResult(config, per_query, provenance)
     result.save(out_dir)
     return result

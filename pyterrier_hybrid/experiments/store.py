@@ -34,8 +34,11 @@ def write_json_atomic(path: Path, value: object) -> None:
 class StudyStore:
     """Finished parts of studies, kept under ``<out>/.study`` and keyed by everything that determines them."""
 
-    def __init__(self, out_dir: str | Path):
+    def __init__(self, out_dir: str | Path, stored_only: bool = False):
+        """``stored_only``: compute nothing; an evaluation not stored yet is listed in ``missing`` instead."""
         self.root = Path(out_dir) / ".study"
+        self.stored_only = stored_only
+        self.missing: list[str] = []
         self.timings: dict[str, dict] = {}  # what this run computed or reused, for the provenance record
         self._collections: dict[tuple, Collection] = {}
 
@@ -72,14 +75,18 @@ class StudyStore:
         return out
 
     def evaluation(self, config: StudyConfig, family: str, system_id: str,
-                   make_system: Callable[[], System]) -> pd.DataFrame:
-        """Per-query values of one system on every setting of ``family``: stored, or computed and stored now."""
+                   make_system: Callable[[], System]) -> pd.DataFrame | None:
+        """Per-query values of one system on every setting of ``family``: stored, or computed and stored now
+        (None when it is not stored and the store is ``stored_only``)."""
         path = self.root / "evals" / family / f"{system_id}-{config.eval_key(family)}.parquet"
         meta = path.with_suffix(".json")
         name = f"evaluate {family} {system_id}"
         if path.exists() and meta.exists():
             self.timings[name] = {**json.loads(meta.read_text()), "reused": True}
             return pd.read_parquet(path)
+        if self.stored_only:
+            self.missing.append(name)
+            return None
         system = make_system()  # may train the model first: that time is the training part's, not counted here
         start = time.monotonic()
         result = run_matrix(family, [system], collection=self.collection(family, config), per_query=True)

@@ -73,6 +73,8 @@ class StudyResult:
         lines = [f"Command: `{prov['command']}` (commit {prov['commit']})",
                  f"Wall time of this run: {prov['wall seconds'] / 60:.1f} min; all parts of the study "
                  f"(training and evaluation, summed over runs): {prov['study seconds'] / 60:.1f} min.", ""]
+        if prov.get("missing parts"):
+            lines += [f"**Incomplete:** not stored yet, so not reported: {'; '.join(prov['missing parts'])}.", ""]
         for family in pd.unique(self.per_query["family"]):
             trained_on = sorted(set(self.per_query.loc[self.per_query["family"] == family, "trained_on"]) - {"-"})
             langs = " ".join(sorted(set(self.per_query.loc[self.per_query["family"] == family, "query_lang"])))

@@ -1,6 +1,7 @@
 """The reproduce study end to end on fixture releases with the tiny model: reports, reuse, resumption."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -52,6 +53,18 @@ def test_second_run_reuses_every_part(study, tmp_path):
     fresh = [name for name, part in more.provenance["parts"].items() if not part["reused"]]
     assert fresh and all("seed1" in name for name in fresh)
     assert "±" in more.markdown()
+
+
+def test_report_of_a_partial_study_lists_what_is_missing(study, tmp_path):
+    with pytest.raises(ValueError, match="nothing of this study is stored"):
+        run_study(study, tmp_path / "out", stored_only=True)
+    run_study(dataclasses.replace(study, strategies=("xx",)), tmp_path / "out")
+    partial = run_study(study, tmp_path / "out", stored_only=True)
+    assert set(partial.summary()["system"]) == {"BM25", "zero-shot", "X-X"}
+    missing = partial.provenance["missing parts"]
+    assert len(missing) == 3 and all("xx-seed" not in name for name in missing)
+    assert "**Incomplete:**" in partial.markdown()
+    assert len(list((tmp_path / "out" / ".study" / "models" / "mlqa-r").iterdir())) == 1  # nothing trained
 
 
 def test_stored_evaluations_need_no_model_weights(study, tmp_path):
