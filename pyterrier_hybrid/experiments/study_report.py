@@ -81,9 +81,10 @@ class StudyResult:
             seeds = " ".join(map(str, self.config.seeds))
             lines += [f"## Evaluated on {family} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
                       f"seed(s) {seeds}", "", markdown_table(self.family_table(family, summary)), ""]
-            if len(tests):
+            significance = self.significance_table(family, tests) if len(tests) else pd.DataFrame()
+            if len(significance):  # a family whose hybrid model is not stored yet has nothing to test
                 lines += ["Hybrid minus baseline, paired t-test over queries, Holm-corrected over baselines "
-                          "(`*`: p < 0.05):", "", markdown_table(self.significance_table(family, tests)), ""]
+                          "(`*`: p < 0.05):", "", markdown_table(significance), ""]
         return "\n".join(lines)
 
     def save(self, out_dir: str | Path) -> list[Path]:

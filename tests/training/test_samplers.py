@@ -38,13 +38,18 @@ def build_or_skip(*args, **kwargs):
 common = settings(max_examples=25, deadline=None)
 
 
+def any_strategy_case(test):
+    """Run ``test(data, batch_size, strategy, seed)`` on drawn collections, batch sizes, strategies and seeds."""
+    return common(given(collections(), st.integers(2, 6), st.sampled_from(list(STRATEGIES)),
+                        st.integers(0, 2**31))(test))
+
+
 def epoch(sampler, n: int = 0) -> list[list[int]]:
     sampler.set_epoch(n)
     return list(sampler)
 
 
-@common
-@given(collections(), st.integers(2, 6), st.sampled_from(list(STRATEGIES)), st.integers(0, 2**31))
+@any_strategy_case
 def test_no_item_twice_and_composition(data, batch_size, strategy, seed):
     sampler = build_or_skip(strategy, data, batch_size, seed)
     if sampler is None:
@@ -65,8 +70,7 @@ def test_no_item_twice_and_composition(data, batch_size, strategy, seed):
     assert set(kinds) <= allowed
 
 
-@common
-@given(collections(), st.integers(2, 6), st.sampled_from(list(STRATEGIES)), st.integers(0, 2**31))
+@any_strategy_case
 def test_reproducible_and_different_across_epochs(data, batch_size, strategy, seed):
     first = build_or_skip(strategy, data, batch_size, seed)
     if first is None:
