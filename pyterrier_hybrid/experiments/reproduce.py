@@ -38,7 +38,9 @@ def trained_evaluation(store: StudyStore, config: StudyConfig, train_family: str
     model_dir = store.model_dir(config, train_family, strategy, seed, setup)
     make = lambda: dense_system(store.trained_model(config, train_family, strategy, seed, setup),  # noqa: E731
                                 config, strategy)
-    return store.evaluation(config, EVALUATED_ON[train_family], f"{train_family}-{model_dir.name}", make)
+    per_query = store.evaluation(config, EVALUATED_ON[train_family], f"{train_family}-{model_dir.name}", make)
+    store.note_stored_training(config, train_family, strategy, seed, setup)
+    return per_query
 
 
 def _tagged(frame: pd.DataFrame | None, family: str, system: str, seed: int,

@@ -4,6 +4,8 @@ atomically as it completes and reused by the next run, so a long study finishes 
 Layout under ``<out>/.study/``: ``models/<train family>/<strategy>-seed<n>-<setup key>/`` (a sentence-transformers
 model, complete once ``study.json`` exists; training interrupted before that resumes from its last checkpoint)
 and ``evals/<family>/<system id>-<eval key>.parquet`` (per-query values) with a ``.json`` of timings beside it.
+``trainings/<train family>/<model name>.json`` keeps each model's training record apart from its weights, so a
+study continued from committed evaluations still accounts for the training time of every model.
 """
 from __future__ import annotations
 
@@ -31,6 +33,11 @@ def write_json_atomic(path: Path, value: object) -> None:
     os.replace(tmp, path)
 
 
+def training_part(family: str, model_dir: Path) -> str:
+    """The name of a model's training in the provenance record's parts."""
+    return f"train {family} {model_dir.name}"
+
+
 class StudyStore:
     """Finished parts of studies, kept under ``<out>/.study`` and keyed by everything that determines them."""
 
@@ -46,13 +53,26 @@ class StudyStore:
         key = setup.key(config.base_model, config.with_context)
         return self.root / "models" / family / f"{strategy}-seed{seed}-{key}"
 
+    def training_record(self, config: StudyConfig, family: str, strategy: str, seed: int,
+                        setup: TrainingSetup) -> Path:
+        """Where the training record (seconds, resumed, data) of a fine-tuned model is kept beside the evaluations."""
+        return self.root / "trainings" / family / f"{self.model_dir(config, family, strategy, seed, setup).name}.json"
+
+    def note_stored_training(self, config: StudyConfig, family: str, strategy: str, seed: int,
+                             setup: TrainingSetup) -> None:
+        """Account for a model trained by an earlier run whose evaluation is reused without its weights."""
+        name = training_part(family, self.model_dir(config, family, strategy, seed, setup))
+        record = self.training_record(config, family, strategy, seed, setup)
+        if name not in self.timings and record.exists():
+            self.timings[name] = {**json.loads(record.read_text()), "reused": True}
+
     def trained_model(self, config: StudyConfig, family: str, strategy: str, seed: int,
                       setup: TrainingSetup | None = None) -> Path:
         """The base model fine-tuned on ``family`` with ``strategy``: stored, resumed, or trained now."""
         from pyterrier_hybrid.training import ParallelQA, train
         setup = setup or config.training
         out = self.model_dir(config, family, strategy, seed, setup)
-        name = f"train {family} {out.name}"
+        name = training_part(family, out)
         if (out / DONE).exists():
             self.timings[name] = {**json.loads((out / DONE).read_text()), "reused": True}
             return out
@@ -71,6 +91,9 @@ class StudyStore:
         shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
         record = {"seconds": round(time.monotonic() - start, 1), "resumed": resume, "data": data.summary()}
         write_json_atomic(out / DONE, record)
+        kept = self.training_record(config, family, strategy, seed, setup)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(kept, record)
         self.timings[name] = {**record, "reused": False}
         return out
 
