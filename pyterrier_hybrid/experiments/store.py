@@ -53,16 +53,15 @@ class StudyStore:
         key = setup.key(config.base_model, config.with_context)
         return self.root / "models" / family / f"{strategy}-seed{seed}-{key}"
 
-    def training_record(self, config: StudyConfig, family: str, strategy: str, seed: int,
-                        setup: TrainingSetup) -> Path:
+    def training_record(self, family: str, model_dir: Path) -> Path:
         """Where the training record (seconds, resumed, data) of a fine-tuned model is kept beside the evaluations."""
-        return self.root / "trainings" / family / f"{self.model_dir(config, family, strategy, seed, setup).name}.json"
+        return self.root / "trainings" / family / f"{model_dir.name}.json"
 
     def note_stored_training(self, config: StudyConfig, family: str, strategy: str, seed: int,
                              setup: TrainingSetup) -> None:
         """Account for a model trained by an earlier run whose evaluation is reused without its weights."""
-        name = training_part(family, self.model_dir(config, family, strategy, seed, setup))
-        record = self.training_record(config, family, strategy, seed, setup)
+        out = self.model_dir(config, family, strategy, seed, setup)
+        name, record = training_part(family, out), self.training_record(family, out)
         if name not in self.timings and record.exists():
             self.timings[name] = {**json.loads(record.read_text()), "reused": True}
 
@@ -91,7 +90,7 @@ class StudyStore:
         shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
         record = {"seconds": round(time.monotonic() - start, 1), "resumed": resume, "data": data.summary()}
         write_json_atomic(out / DONE, record)
-        kept = self.training_record(config, family, strategy, seed, setup)
+        kept = self.training_record(family, out)
         kept.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(kept, record)
         self.timings[name] = {**record, "reused": False}
