@@ -8,7 +8,7 @@ Registered ids (``{F}`` = ``xquad-r`` or ``mlqa-r``, X and Y its languages):
 * ``{F}/{X}-multi``: questions in X against the candidates of all languages, the answer in
   every language that has the question being relevant.
 
-Ids follow DESIGN.md: query ``{lang}:{question id}``, candidate
+Ids follow ``docs/method.md`` (built in ``ids.py``): query ``{lang}:{question id}``, candidate
 ``{lang}:{article}:{paragraph}:{sentence}`` (0-based, file order). A question's answer is the
 sentence whose half-open span ``[b, e)`` in ``sentence_breaks`` contains ``answer_start``; an
 answer that starts exactly where a span ends belongs to the *next* sentence (the span is
@@ -28,10 +28,12 @@ from ir_datasets.formats import BaseDocs, BaseQrels, BaseQueries, TrecQrel
 from ir_datasets.indices import Docstore, PickleLz4FullStore
 from ir_datasets.datasets.base import Dataset
 
-from datasets_ext.registration import PackageYamlDocumentation, register_dataset
-from datasets_ext.languages import LANGUAGES, MULTI
+from datasets_ext.ids import language_or_none, make_id
+from datasets_ext.languages import LANGUAGES
 from datasets_ext.lareqa_source import MANIFEST, lareqa_file
 from datasets_ext.records import LangQuery, LareqaDoc
+from datasets_ext.registration import PackageYamlDocumentation, register_dataset
+from datasets_ext.settings import Setting, settings
 
 QRELS_DEFS = {1: "the sentence that contains the answer"}
 
@@ -60,12 +62,11 @@ def _parse(family: str, lang: str, md5: str) -> ParsedLanguage:
     docs, questions = [], {}
     for a, article in enumerate(articles):
         for p, para in enumerate(article["paragraphs"]):
-            prefix = f"{lang}:{a}:{p}:"
-            docs += [LareqaDoc(f"{prefix}{s}", text, lang, para["context"], article["title"])
+            docs += [LareqaDoc(make_id(lang, a, p, s), text, lang, para["context"], article["title"])
                      for s, text in enumerate(para["sentences"])]
             for qa in para["qas"]:
                 s = answer_sentence(para["sentence_breaks"], qa["answers"][0]["answer_start"])
-                questions[qa["id"]] = (qa["question"], f"{prefix}{s}")
+                questions[qa["id"]] = (qa["question"], make_id(lang, a, p, s))
     return ParsedLanguage(docs, questions)
 
 
@@ -136,7 +137,7 @@ class PoolDocstore(Docstore):
     def get_many_iter(self, doc_ids):
         by_lang: dict[str, list[str]] = {}
         for doc_id in doc_ids:
-            by_lang.setdefault(doc_id.partition(":")[0], []).append(doc_id)
+            by_lang.setdefault(language_or_none(doc_id), []).append(doc_id)
         for lang, ids in by_lang.items():
             if lang in self._stores:
                 yield from self._stores[lang].get_many_iter(ids)
@@ -187,17 +188,11 @@ class PoolDocs(BaseDocs):
         return self._langs[0] if len(self._langs) == 1 else None
 
 
-class Setting(NamedTuple):
-    """Questions in ``query_lang`` ranked against the candidates of ``pool_langs``."""
-    family: str
-    query_lang: str
-    pool_langs: tuple[str, ...]
-
-    def question_ids(self) -> list[str]:
-        """Question ids of the query language that exist in at least one pool language (file order)."""
-        pools = [parse_language(self.family, lang).questions for lang in self.pool_langs]
-        return [qid for qid in parse_language(self.family, self.query_lang).questions
-                if any(qid in pool for pool in pools)]
+def question_ids(setting: Setting) -> list[str]:
+    """Question ids of the query language that exist in at least one pool language (file order)."""
+    pools = [parse_language(setting.family, lang).questions for lang in setting.pool_langs]
+    return [qid for qid in parse_language(setting.family, setting.query_lang).questions
+            if any(qid in pool for pool in pools)]
 
 
 class SettingQueries(BaseQueries):
@@ -207,8 +202,8 @@ class SettingQueries(BaseQueries):
     def queries_iter(self) -> Iterator[LangQuery]:
         lang = self._setting.query_lang
         questions = parse_language(self._setting.family, lang).questions
-        for qid in self._setting.question_ids():
-            yield LangQuery(f"{lang}:{qid}", questions[qid][0], lang)
+        for qid in question_ids(self._setting):
+            yield LangQuery(make_id(lang, qid), questions[qid][0], lang)
 
     def queries_cls(self):
         return LangQuery
@@ -220,7 +215,7 @@ class SettingQueries(BaseQueries):
         return self._setting.query_lang
 
     def queries_count(self) -> int:
-        return len(self._setting.question_ids())
+        return len(question_ids(self._setting))
 
 
 class SettingQrels(BaseQrels):
@@ -230,10 +225,10 @@ class SettingQrels(BaseQrels):
     def qrels_iter(self) -> Iterator[TrecQrel]:
         family, lang = self._setting.family, self._setting.query_lang
         pools = [parse_language(family, pool_lang).questions for pool_lang in self._setting.pool_langs]
-        for qid in self._setting.question_ids():
+        for qid in question_ids(self._setting):
             for pool in pools:
                 if qid in pool:
-                    yield TrecQrel(f"{lang}:{qid}", pool[qid][1], 1, "0")
+                    yield TrecQrel(make_id(lang, qid), pool[qid][1], 1, "0")
 
     def qrels_cls(self):
         return TrecQrel
@@ -242,21 +237,22 @@ class SettingQrels(BaseQrels):
         return QRELS_DEFS
 
 
+def setting_dataset(setting: Setting, documentation=None) -> Dataset:
+    """The ir_datasets dataset of a LAReQA setting: its pool, its queries and their answers in the pool."""
+    return Dataset(PoolDocs(setting.family, setting.pool_langs), SettingQueries(setting), SettingQrels(setting),
+                   *([documentation] if documentation else []))
+
+
 def _register() -> list[str]:
     ids = []
     documentation = PackageYamlDocumentation("lareqa.yaml")
     for family, langs in LANGUAGES.items():
         register_dataset(ids, family, Dataset(PoolDocs(family, langs), documentation(family)))
-        for x in langs:
-            for pool in (*langs, MULTI):
-                setting = Setting(family, x, langs if pool == MULTI else (pool,))
-                kind = "multi" if pool == MULTI else "mono" if pool == x else "cross"
-                dataset = Dataset(PoolDocs(family, setting.pool_langs), SettingQueries(setting),
-                                  SettingQrels(setting), documentation(f"{family}/{kind}"))
-                register_dataset(ids, f"{family}/{x}-{pool}", dataset)
-                if pool == x:
-                    register_dataset(ids, f"{family}/{x}", dataset)
-
+        for s in settings(family):
+            dataset = setting_dataset(s, documentation(f"{family}/{s.kind}"))
+            register_dataset(ids, s.dataset_id, dataset)
+            if s.kind == "mono":
+                register_dataset(ids, f"{family}/{s.query_lang}", dataset)
     return ids
 
 

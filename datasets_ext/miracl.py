@@ -14,13 +14,10 @@ from ir_datasets.datasets.base import Dataset
 from ir_datasets.formats import BaseDocs, BaseQrels, BaseQueries, TrecQrel
 from ir_datasets.indices import Docstore
 
+from datasets_ext.ids import make_id
 from datasets_ext.registration import PackageYamlDocumentation, register_dataset as _register_one
 from datasets_ext.languages import MIRACL_LANGUAGES
 from datasets_ext.records import LangQuery, MiraclLangDoc
-
-
-def _prefixed(lang: str, original_id: str) -> str:
-    return f"{lang}:{original_id}"
 
 
 class MappedIter:
@@ -70,7 +67,7 @@ class LangDocs(BaseDocs):
         self._original = ir_datasets.load(f"miracl/{lang}")
 
     def _to_doc(self, doc: Any) -> MiraclLangDoc:
-        return MiraclLangDoc(_prefixed(self._lang, doc.doc_id), doc.title, doc.text, self._lang)
+        return MiraclLangDoc(make_id(self._lang, doc.doc_id), doc.title, doc.text, self._lang)
 
     def docs_iter(self) -> MappedIter:
         return MappedIter(self._original.docs_iter(), self._to_doc)
@@ -99,7 +96,7 @@ class LangSplit(BaseQueries, BaseQrels):
 
     def queries_iter(self) -> Iterator[LangQuery]:
         for q in self._original.queries_iter():
-            yield LangQuery(_prefixed(self._lang, q.query_id), q.text, self._lang)
+            yield LangQuery(make_id(self._lang, q.query_id), q.text, self._lang)
 
     def queries_cls(self):
         return LangQuery
@@ -112,7 +109,7 @@ class LangSplit(BaseQueries, BaseQrels):
 
     def qrels_iter(self) -> Iterator[TrecQrel]:
         for q in self._original.qrels_iter():
-            yield TrecQrel(_prefixed(self._lang, q.query_id), _prefixed(self._lang, q.doc_id), q.relevance,
+            yield TrecQrel(make_id(self._lang, q.query_id), make_id(self._lang, q.doc_id), q.relevance,
                            q.iteration)
 
     def qrels_cls(self):

@@ -39,3 +39,12 @@ class MiraclLangDoc(NamedTuple):
 
     def default_text(self) -> str:
         return f"{self.title} {self.text}"
+
+
+def candidate_text(doc, with_context: bool = False) -> str:
+    """The text a candidate is encoded (and trained) as, one rule for training and evaluation alike: a LAReQA
+    sentence, or with context the sentence, a blank line, then its paragraph; other documents (MIRACL
+    passages) give their ``default_text()``."""
+    if not isinstance(doc, LareqaDoc):
+        return doc.default_text()
+    return f"{doc.text}\n\n{doc.context}" if with_context else doc.text

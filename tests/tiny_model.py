@@ -1,12 +1,13 @@
 """A tiny sentence-transformers model built offline from fixture text, for fast tests.
 
-A WordPiece tokenizer is trained with ``tokenizers`` on the given texts and wrapped around a
+A WordPiece tokenizer with a fixed vocabulary of the given texts (``tokenizers``) is wrapped around a
 randomly initialised 2-layer BERT; the result is saved as an ordinary sentence-transformers
 directory (Transformer -> mean pooling -> L2 normalise), so every code path that loads a model
 by path is exercised without any hub access.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,19 +27,24 @@ def build_tiny_model(out_dir: str | Path, texts: Iterable[str] = (), *, hidden: 
                      vocab_size: int = 400, seed: int = 0) -> Path:
     """Write a tiny sentence-transformers model to ``out_dir`` and return its path."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as st_models
 
     out_dir = Path(out_dir)
     corpus = list(FIXTURE_TEXTS) + list(texts)
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
+    # A fixed vocabulary (no trainer: WordPiece training breaks ties between equal merges in hash order, so two
+    # builds of the same texts would differ): characters, their continuations, then the most frequent words.
+    normalizer, pre_tokenizer = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    counts = Counter(w for text in corpus for w, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for w in counts for c in w})
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials))
+    pieces = [*specials, *chars, *(f"##{c}" for c in chars)]
+    words = [w for w, _ in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if w not in pieces]
+    vocab = [*pieces, *words][:max(vocab_size, len(pieces))]
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])

@@ -4,10 +4,10 @@ from pyterrier_hybrid.evaluation.bias import (RankDistance, SameLangPref, rank_d
 from pyterrier_hybrid.evaluation.metrics import (SUPPORTED_MEASURES, evaluate_scores, parse_measures,
                                                  tie_break_of, values_from_ranks)
 from pyterrier_hybrid.evaluation.ranks import TIE_BREAKS, docno_keys, relevant_ranks
-from pyterrier_hybrid.evaluation.report import (RESULT_COLUMNS, SETTING_KINDS, macro_averages, markdown_table,
+from pyterrier_hybrid.evaluation.report import (RESULT_COLUMNS, macro_averages, markdown_table,
                                                 write_csv, write_heatmap, write_markdown)
 
-__all__ = ["RESULT_COLUMNS", "RankDistance", "SETTING_KINDS", "SUPPORTED_MEASURES", "SameLangPref", "TIE_BREAKS",
+__all__ = ["RESULT_COLUMNS", "RankDistance", "SUPPORTED_MEASURES", "SameLangPref", "TIE_BREAKS",
            "docno_keys", "evaluate_scores", "macro_averages", "markdown_table", "parse_measures",
            "rank_distance_values", "relevant_ranks", "same_language_mask", "same_language_preference_values",
            "tie_break_of", "values_from_ranks", "write_csv", "write_heatmap", "write_markdown"]

@@ -22,7 +22,7 @@ import pandas as pd
 from ir_measures import Metric, measures
 from ir_measures.measures.base import Agg, Measure
 
-from datasets_ext import language_of
+from datasets_ext.ids import languages_of
 from pyterrier_hybrid.evaluation.ranks import docno_keys
 
 
@@ -54,7 +54,7 @@ def same_language_preference_values(query: np.ndarray, rank: np.ndarray, same_la
 
 def same_language_mask(query_ids: pd.Series, doc_ids: pd.Series) -> np.ndarray:
     """Whether each document id has the language prefix of its query id."""
-    return (query_ids.map(language_of).to_numpy() == doc_ids.map(language_of).to_numpy())
+    return languages_of(query_ids) == languages_of(doc_ids)
 
 
 class NanMeanAgg(Agg):

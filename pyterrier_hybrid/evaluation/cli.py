@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from datasets_ext import FAMILIES
-from pyterrier_hybrid.evaluation.matrix import KINDS, BM25System, DenseSystem, run_matrix
+from datasets_ext import FAMILIES, KINDS
+from pyterrier_hybrid.evaluation.matrix import BM25System, DenseSystem, run_matrix
 
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -9,29 +9,26 @@ by every setting that needs them.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import ir_datasets
 import numpy as np
 import pandas as pd
 
-from datasets_ext import MULTI, check_languages, dataset_id
+from datasets_ext import KINDS, Setting, candidate_text, check_languages, item_of, settings
+from datasets_ext.ids import items_of, languages_of
 from pyterrier_hybrid.evaluation.bias import rank_distance_values, same_language_preference_values
 from pyterrier_hybrid.evaluation.metrics import evaluate_scores, parse_measures
 from pyterrier_hybrid.evaluation.ranks import docno_keys, relevant_ranks
-from pyterrier_hybrid.evaluation.report import RESULT_COLUMNS, macro_averages, write_csv, write_heatmap, write_markdown
-from pyterrier_hybrid.training.irds import answer_text
+from pyterrier_hybrid.evaluation.report import RESULT_COLUMNS, macro_averages, write_csv, write_heatmaps, write_markdown
 
 DEFAULT_MEASURES: dict[str, tuple[str, ...]] = {
     "lareqa": ("AP", "nDCG@10", "R@1", "R@10", "R@100", "RR@10"),
     "miracl": ("nDCG@10", "R@100"),
 }
 BIAS_MEASURES: tuple[str, ...] = ("RankDistance", "SameLangPref")
-KINDS: tuple[str, ...] = ("mono", "cross", "multi")
 
 
 @dataclass
@@ -43,37 +40,22 @@ class LanguageData:
     doc_texts: list[str]
     qrels: pd.DataFrame  # query_id, doc_id, relevance of the monolingual setting
 
-    @functools.cached_property
-    def answers(self) -> dict[str, str]:
-        """Item id (query id without its language) -> relevant candidate, for one-answer families."""
-        rel = self.qrels[self.qrels["relevance"] > 0]
-        return dict(zip(rel["query_id"].str.partition(":")[2], rel["doc_id"]))
 
-
-def candidate_text(doc, with_context: bool) -> str:
-    """A candidate's text for encoding: the sentence, or with context the sentence then its paragraph
-    (the same switch and format as training's answers); MIRACL passages give their default text."""
-    return answer_text(doc, with_context) if hasattr(doc, "context") else doc.default_text()
-
-
-@dataclass
-class Setting:
-    """Queries of ``query_lang`` ranked against the candidates of ``pool_langs``."""
-    kind: str
-    query_lang: str
-    pool_langs: tuple[str, ...]
-
-    @property
-    def pool_name(self) -> str:
-        return MULTI if self.kind == "multi" else self.pool_langs[0]
+def qrels_frame(setting: Setting) -> pd.DataFrame:
+    """The qrels of a setting as the dataset layer defines them (query_id, doc_id, relevance)."""
+    return pd.DataFrame(setting.dataset().qrels_iter(), columns=["query_id", "doc_id", "relevance", "iteration"]
+                        )[["query_id", "doc_id", "relevance"]]
 
 
 @dataclass
 class Collection:
-    """Everything one family's matrix needs, read once through ir_datasets."""
+    """Everything one family's matrix needs, read once through ir_datasets: each language's queries and
+    candidates; settings and their qrels come from the dataset layer (``datasets_ext.settings``)."""
     family: str
     languages: tuple[str, ...]
     data: dict[str, LanguageData]
+    split: str = "dev"
+    _qrels: dict[Setting, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, family: str, languages: Iterable[str] | None = None, *, with_context: bool = False,
@@ -81,21 +63,21 @@ class Collection:
         """Read queries, candidates and monolingual qrels of each language (all of the family's by default)."""
         langs = check_languages(family, None if languages is None else list(languages))
         data = {}
-        for lang in langs:
-            ds = ir_datasets.load(dataset_id(family, lang, lang, split=split))
+        for mono in settings(family, langs, "mono", split):
+            ds = mono.dataset()
             queries = list(ds.queries_iter())
             docs = list(ds.docs_iter())
             if not docs:
-                raise ValueError(f"{dataset_id(family, lang, lang, split=split)} has an empty pool of candidates")
-            data[lang] = LanguageData([q.query_id for q in queries], [q.text for q in queries],
-                                      [d.doc_id for d in docs], [candidate_text(d, with_context) for d in docs],
-                                      pd.DataFrame(ds.qrels_iter())[["query_id", "doc_id", "relevance"]])
-        return cls(family, langs, data)
+                raise ValueError(f"{mono.dataset_id} has an empty pool of candidates")
+            data[mono.query_lang] = LanguageData([q.query_id for q in queries], [q.text for q in queries],
+                                                 [d.doc_id for d in docs],
+                                                 [candidate_text(d, with_context) for d in docs], qrels_frame(mono))
+        return cls(family, langs, data, split)
 
     def sample_queries(self, items: int, seed: int = 0) -> Collection:
         """The same pools with the questions of ``items`` random items only, the same items in every language
         (cross-lingual settings stay parallel): a cheaper evaluation in which every candidate is still ranked."""
-        all_items = sorted({qid.partition(":")[2] for part in self.data.values() for qid in part.query_ids})
+        all_items = sorted({item_of(qid) for part in self.data.values() for qid in part.query_ids})
         if items < 1:
             raise ValueError(f"need at least one item to sample, got {items}")
         if items >= len(all_items):
@@ -103,34 +85,26 @@ class Collection:
         keep = set(np.random.default_rng(seed).choice(all_items, items, replace=False).tolist())
         data = {}
         for lang, part in self.data.items():
-            kept = [i for i, qid in enumerate(part.query_ids) if qid.partition(":")[2] in keep]
-            qrels = part.qrels[part.qrels["query_id"].str.partition(":")[2].isin(keep)].reset_index(drop=True)
+            kept = [i for i, qid in enumerate(part.query_ids) if item_of(qid) in keep]
+            qrels = part.qrels[pd.Series(items_of(part.qrels["query_id"])).isin(keep).to_numpy()]
             data[lang] = LanguageData([part.query_ids[i] for i in kept], [part.query_texts[i] for i in kept],
-                                      part.doc_ids, part.doc_texts, qrels)
-        return Collection(self.family, self.languages, data)
+                                      part.doc_ids, part.doc_texts, qrels.reset_index(drop=True))
+        return Collection(self.family, self.languages, data, self.split)
 
     def settings(self, kinds: Sequence[str] = KINDS) -> list[Setting]:
         """Every setting of ``kinds`` over this collection's languages (MIRACL: monolingual only)."""
-        unknown = [k for k in kinds if k not in KINDS]
-        if unknown:
-            raise ValueError(f"unknown setting kind(s) {unknown}; valid kinds: {', '.join(KINDS)}")
-        if self.family == "miracl":
-            kinds = [k for k in kinds if k == "mono"]
-        out = []
-        for x in self.languages:
-            out += [Setting("mono", x, (x,))] if "mono" in kinds else []
-            out += [Setting("cross", x, (y,)) for y in self.languages if y != x] if "cross" in kinds else []
-            out += [Setting("multi", x, self.languages)] if "multi" in kinds else []
-        return out
+        return settings(self.family, self.languages, kinds, self.split)
 
     def qrels(self, setting: Setting) -> pd.DataFrame:
-        """Relevant candidates of a setting: the answer in every pool language having the question."""
-        if setting.pool_langs == (setting.query_lang,):
+        """Relevant candidates of a setting, for this collection's queries: the answer in every pool language
+        having the question (the dataset layer's qrels, restricted to the queries sampled)."""
+        if setting.kind == "mono":
             return self.data[setting.query_lang].qrels
-        query_items = {qid.partition(":")[2]: qid for qid in self.data[setting.query_lang].query_ids}
-        rows = [(query_items[item], doc_id, 1) for lang in setting.pool_langs
-                for item, doc_id in self.data[lang].answers.items() if item in query_items]
-        return pd.DataFrame(rows, columns=["query_id", "doc_id", "relevance"])
+        if setting not in self._qrels:
+            qrels = qrels_frame(setting)
+            keep = qrels["query_id"].isin(self.data[setting.query_lang].query_ids)
+            self._qrels[setting] = qrels[keep].reset_index(drop=True)
+        return self._qrels[setting]
 
     def pool_doc_ids(self, setting: Setting) -> list[str]:
         return [d for lang in setting.pool_langs for d in self.data[lang].doc_ids]
@@ -196,19 +170,12 @@ def bias_per_query(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str
     rows = pd.Index(qids).get_indexer(query_ids)[query]
     cols = pd.Index(docnos).get_indexer(rel["doc_id"])
     ranks = relevant_ranks(scores, rows, cols, docno_keys(docnos))
-    same = rel["query_id"].str.partition(":")[0].to_numpy() == rel["doc_id"].str.partition(":")[0].to_numpy()
+    same = languages_of(rel["query_id"]) == languages_of(rel["doc_id"])
     n = len(query_ids)
     values = {"RankDistance": rank_distance_values(query, ranks, n),
               "SameLangPref": same_language_preference_values(query, ranks, same, n)}
     return pd.concat([pd.DataFrame({"query_id": query_ids, "measure": name, "value": v})
                       for name, v in values.items()], ignore_index=True)
-
-
-def bias_values(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
-                ) -> dict[str, float]:
-    """Mean rank distance and same-language preference over queries with ≥ 2 relevant candidates."""
-    per_query = bias_per_query(scores, qids, docnos, qrels)
-    return per_query.groupby("measure", sort=False)["value"].mean().to_dict()
 
 
 @dataclass
@@ -227,16 +194,10 @@ class MatrixResult:
         """Write ``results.csv``, the macro-average table ``results.md`` and one heatmap PNG per system and
         measure (default: every non-bias measure) under ``out_dir``; return the paths written."""
         out = Path(out_dir)
-        (out / "heatmaps").mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         paths = [write_csv(self.results, out / "results.csv"), write_markdown(self.results, out / "results.md")]
         measures = heatmap_measures or [m for m in pd.unique(self.results["measure"]) if m not in BIAS_MEASURES]
-        for system in pd.unique(self.results["system"]):
-            part = self.results[self.results["system"] == system]
-            for measure in measures:
-                if part.loc[part["measure"] == measure, "value"].notna().any():
-                    name = f"{system}_{measure}".replace("/", "_").replace("@", "at")
-                    paths.append(write_heatmap(self.results, system, measure, out / "heatmaps" / f"{name}.png"))
-        return paths
+        return paths + write_heatmaps(self.results, out / "heatmaps", measures)
 
 
 def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] | None = None, *,

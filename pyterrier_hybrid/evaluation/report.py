@@ -3,13 +3,15 @@ macro-averages as Markdown, CSV, and query-language × pool-language heatmaps (P
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from datasets_ext import KINDS
+
 RESULT_COLUMNS: tuple[str, ...] = ("system", "kind", "query_lang", "pool_lang", "measure", "value")
-SETTING_KINDS: tuple[str, ...] = ("mono", "cross", "multi")
 #: Measures where lower is better; their heatmaps use the reversed colour map (bright = good).
 LOWER_IS_BETTER: frozenset[str] = frozenset({"RankDistance", "SameLangPref"})
 
@@ -38,13 +40,24 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join(lines)
 
 
+def setting_means(per_query: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """One value per setting: the mean over its queries, for each group of ``by`` (tidy, column ``value``)."""
+    keys = [*by, "kind", "query_lang", "pool_lang", "measure"]
+    return per_query.groupby(keys, sort=False)["value"].mean().reset_index()
+
+
+def macro(settings: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """The macro-average: the mean over the settings of each kind, for each group of ``by`` (tidy, ``value``);
+    the one place the project averages settings into kinds."""
+    return settings.groupby([*by, "kind", "measure"], sort=False, dropna=False)["value"].mean().reset_index()
+
+
 def macro_averages(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean over the settings of each kind: rows (system, kind), one column per measure."""
+    """:func:`macro` as a table: rows (system, kind), one column per measure."""
     _check_results(results)
     present = set(results["kind"])
-    kinds = [k for k in SETTING_KINDS if k in present] + sorted(present - set(SETTING_KINDS))
-    table = results.pivot_table(index=["system", "kind"], columns="measure", values="value", aggfunc="mean",
-                                sort=False, dropna=False)
+    kinds = [k for k in KINDS if k in present] + sorted(present - set(KINDS))
+    table = macro(results, ["system"]).pivot(index=["system", "kind"], columns="measure", values="value")
     table = table.reindex(pd.MultiIndex.from_product([pd.unique(results["system"]), kinds],
                                                      names=["system", "kind"]))
     table.columns.name = None
@@ -64,6 +77,20 @@ def write_csv(results: pd.DataFrame, path: str | os.PathLike) -> Path:
     path = Path(path)
     results.loc[:, list(RESULT_COLUMNS)].to_csv(path, index=False)
     return path
+
+
+def write_heatmaps(results: pd.DataFrame, folder: str | os.PathLike, measures: Sequence[str]) -> list[Path]:
+    """One :func:`write_heatmap` per system and measure of ``measures`` that has a value, named
+    ``<system>_<measure>.png`` in ``folder``; return the paths."""
+    folder, paths = Path(folder), []
+    for system in pd.unique(results["system"]):
+        part = results[results["system"] == system]
+        for measure in measures:
+            if part.loc[part["measure"] == measure, "value"].notna().any():
+                folder.mkdir(parents=True, exist_ok=True)
+                name = f"{system}_{measure}".replace("/", "_").replace("@", "at")
+                paths.append(write_heatmap(part, system, measure, folder / f"{name}.png"))
+    return paths
 
 
 def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | os.PathLike) -> Path:

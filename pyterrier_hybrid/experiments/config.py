@@ -44,7 +44,7 @@ class TrainingSetup:
 
     def __post_init__(self) -> None:
         if self.bf16 is None:
-            from pyterrier_hybrid.retrieval.fast import native_bf16
+            from pyterrier_hybrid.core.cpu import native_bf16
             object.__setattr__(self, "bf16", native_bf16())
         if self.steps < 1 or self.batch_size < 2:
             raise ValueError(f"need steps >= 1 and batch size >= 2 (in-batch negatives), got {self.steps} steps "
@@ -58,8 +58,9 @@ class TrainingSetup:
 
 def study_precision(fast: str) -> str:
     """The encoding precision of a study: ``"auto"`` is bf16 weights where the CPU computes bfloat16 natively
-    (2.1x fp32's speed, macro mAP within 0.001 of it on XQuAD-R) and exact fp32 elsewhere."""
-    from pyterrier_hybrid.retrieval.fast import FAST_MODES, native_bf16
+    (faster, macro mAP within 0.001 of fp32: ``benchmarks/README.md``) and exact fp32 elsewhere."""
+    from pyterrier_hybrid.core.cpu import native_bf16
+    from pyterrier_hybrid.retrieval.fast import FAST_MODES
     if fast == "auto":
         return "bf16" if native_bf16() else "fp32"
     if fast not in FAST_MODES:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -19,18 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from pyterrier_hybrid.core.atomic import atomic_open, atomic_write_json
 from pyterrier_hybrid.evaluation.matrix import Collection, System, run_matrix
 from pyterrier_hybrid.experiments.config import StudyConfig, TrainingSetup
 
 logger = logging.getLogger(__name__)
 DONE = "study.json"
-
-
-def write_json_atomic(path: Path, value: object) -> None:
-    """Write ``value`` as JSON so that a reader sees the old file or the whole new one, never a part."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def training_part(family: str, model_dir: Path) -> str:
@@ -89,10 +82,10 @@ class StudyStore:
               save_steps=max(10, setup.steps // 4), resume=resume)
         shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
         record = {"seconds": round(time.monotonic() - start, 1), "resumed": resume, "data": data.summary()}
-        write_json_atomic(out / DONE, record)
+        atomic_write_json(out / DONE, record)
         kept = self.training_record(family, out)
         kept.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(kept, record)
+        atomic_write_json(kept, record)
         self.timings[name] = {**record, "reused": False}
         return out
 
@@ -113,11 +106,9 @@ class StudyStore:
         start = time.monotonic()
         result = run_matrix(family, [system], collection=self.collection(family, config), per_query=True)
         record = {"seconds": round(time.monotonic() - start, 1), "texts encoded": result.encoded.get(system.name)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        result.per_query.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-        write_json_atomic(meta, record)
+        with atomic_open(path) as f:
+            result.per_query.to_parquet(f, index=False)
+        atomic_write_json(meta, record)
         self.timings[name] = {**record, "reused": False}
         return result.per_query
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pyterrier_hybrid.evaluation.report import SETTING_KINDS, markdown_table, write_heatmap
+from datasets_ext import KINDS
+from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_means, write_heatmaps
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
 from pyterrier_hybrid.experiments.significance import paired_tests
 
@@ -28,12 +29,12 @@ class StudyResult:
 
     def settings(self) -> pd.DataFrame:
         """One value per system, seed and setting: the mean over the setting's queries."""
-        return self.per_query.groupby(SETTING_KEYS, sort=False)["value"].mean().reset_index()
+        return setting_means(self.per_query, SETTING_KEYS[:4])
 
     def summary(self) -> pd.DataFrame:
         """Macro-average over the settings of each kind, then mean, standard deviation and count over seeds."""
         keys = ["family", "system", "kind", "measure"]
-        per_seed = self.settings().groupby([*keys, "seed"], sort=False)["value"].mean().reset_index()
+        per_seed = macro(self.settings(), ["family", "system", "seed"])
         return (per_seed.groupby(keys, sort=False)["value"].agg(mean="mean", std="std", seeds="count")
                 .reset_index())
 
@@ -54,7 +55,7 @@ class StudyResult:
         part = part.assign(cell=part.apply(cell, axis=1) if len(part) else [])
         table = part.pivot(index=["system", "kind"], columns="measure", values="cell")
         systems = [s for s in DISPLAY_NAMES.values() if s in set(part["system"])]
-        index = pd.MultiIndex.from_product([systems, SETTING_KINDS], names=["system", "kind"])
+        index = pd.MultiIndex.from_product([systems, KINDS], names=["system", "kind"])
         table = table.reindex(index=index, columns=[m for m in REPORT_MEASURES if m in table.columns])
         return table.rename(columns=REPORT_MEASURES)
 
@@ -103,9 +104,7 @@ class StudyResult:
         paths[4].write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
         averaged = settings.groupby(["family", "system", "kind", "query_lang", "pool_lang", "measure"],
                                     sort=False)["value"].mean().reset_index()
-        for (family, system), part in averaged.groupby(["family", "system"], sort=False):
-            if part.loc[part["measure"] == "AP", "value"].notna().any():
-                (out / "heatmaps" / family).mkdir(parents=True, exist_ok=True)
-                paths.append(write_heatmap(part, system, "AP", out / "heatmaps" / family / f"{system}_AP.png"))
+        for family, part in averaged.groupby("family", sort=False):
+            paths += write_heatmaps(part, out / "heatmaps" / family, ["AP"])
         return paths
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pyterrier_hybrid.evaluation.report import SETTING_KINDS
+from datasets_ext import KINDS
+from pyterrier_hybrid.evaluation.report import macro, setting_means
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig
 from pyterrier_hybrid.experiments.reproduce import trained_evaluation
 from pyterrier_hybrid.experiments.store import StudyStore
@@ -49,11 +50,10 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
         for seed in config.seeds:
             for value, setup in zip(values, setups):
                 per_query = trained_evaluation(store, config, train_family, "hybrid", seed, setup)
-                setting = per_query.groupby(["kind", "query_lang", "pool_lang", "measure"])["value"].mean()
-                macro = setting.groupby(["kind", "measure"]).mean().reset_index()
+                averages = macro(setting_means(per_query, []), [])
                 label = ",".join(value) if parameter == "languages" else value
                 rows += [dict(parameter=parameter, value=label, seed=seed, trained_on=train_family, family=family,
-                              kind=r.kind, measure=r.measure, score=r.value) for r in macro.itertuples()]
+                              kind=r.kind, measure=r.measure, score=r.value) for r in averages.itertuples()]
     frame = pd.DataFrame(rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +77,7 @@ def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
     for row, family in zip(axes, families):
         part = frame[frame["family"] == family]
         stats = part.groupby(["kind", "measure", "value"], sort=False)["score"].agg(["mean", "std"]).sort_index()
-        for kind in SETTING_KINDS:
+        for kind in KINDS:
             if (kind, "AP") in stats.index.droplevel(2):
                 s = stats.loc[(kind, "AP")].reindex(labels)
                 row[0].errorbar(x, s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3, label=kind)

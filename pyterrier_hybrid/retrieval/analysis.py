@@ -15,15 +15,15 @@ from functools import lru_cache
 import regex
 import Stemmer
 
+from datasets_ext.languages import ALL_LANGUAGES
+
 #: Snowball stemmers (PyStemmer) of the languages we support; the others are only lowercased.
 STEMMERS: dict[str, str] = {
     "ar": "arabic", "de": "german", "el": "greek", "en": "english", "es": "spanish", "fa": "persian",
     "fi": "finnish", "fr": "french", "hi": "hindi", "id": "indonesian", "ru": "russian", "tr": "turkish",
 }
-#: Languages of XQuAD-R, MLQA-R and MIRACL; any other language code is rejected.
-SUPPORTED_LANGUAGES: tuple[str, ...] = (
-    "ar", "bn", "de", "el", "en", "es", "fa", "fi", "fr", "hi", "id", "ja", "ko", "ru", "sw", "te", "th",
-    "tr", "vi", "yo", "zh")
+#: Languages of XQuAD-R, MLQA-R and MIRACL (the language table's); any other language code is rejected.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ALL_LANGUAGES
 
 _NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}ー"
 _TOKEN = regex.compile(rf"[{_NO_SPACE}]+|(?:(?![{_NO_SPACE}])[\p{{L}}\p{{N}}\p{{M}}])+")

@@ -5,16 +5,16 @@ pool (for ``exact``), and no document of another language can ever be a candidat
 are saved under ``ann/`` in the index folder, each file written atomically.
 
 Exact search runs on faiss's BLAS path (matrix products; ``_BlasFlat``): faiss 1.15 raised
-``distance_compute_blas_threshold`` to 128000 queries, so the retriever's batches of 256 queries went to a
-per-vector SIMD kernel instead, ~10x slower here at 1M vectors (``benchmarks/bench_ann.py``).
+``distance_compute_blas_threshold`` to 128000 queries, sending the retriever's batches to a much slower
+per-vector kernel (measured in ``benchmarks/README.md``).
 """
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
+
+from pyterrier_hybrid.core.atomic import atomic_path
 
 METHODS = ("exact", "hnsw", "ivf")
 _BLAS_THRESHOLD = 20  # queries per search from which faiss uses BLAS (its default before 1.15)
@@ -99,11 +99,6 @@ def language_searcher(vecs: np.ndarray, method: str, params: dict, save_dir: Pat
             raise ValueError(f"ANN index file {str(file)!r} does not match the index vectors; delete it to rebuild")
     else:
         index = _build(method, vecs, params)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{lang}.faiss.tmp-{uuid.uuid4().hex}"
-        try:
+        with atomic_path(file) as tmp:
             faiss.write_index(index, str(tmp))
-            os.replace(tmp, file)
-        finally:
-            tmp.unlink(missing_ok=True)
     return _configure(index, method, params)

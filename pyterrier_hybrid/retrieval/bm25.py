@@ -1,15 +1,13 @@
 """Offline BM25 (bm25s + our language analysis) as PyTerrier indexer and retriever; no Java.
 
 BM25 is language-specific: one index holds the candidates of one language, and it only runs
-monolingual settings (``BM25Retriever.setting_kinds``); queries or documents whose id carries
-another language prefix are refused with a clear error.
+monolingual settings; queries or documents whose id carries another language prefix are refused
+with a clear error.
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,20 +17,16 @@ import numpy as np
 import pandas as pd
 import pyterrier as pt
 
+from datasets_ext.ids import language_or_none
+from pyterrier_hybrid.core.atomic import atomic_directory, atomic_write_json
 from pyterrier_hybrid.retrieval.analysis import analyzer_for
 
 _META = "pyterrier_hybrid_bm25.json"
 _FORMAT = 1
 
 
-def _id_language(item_id: str) -> str | None:
-    """The language prefix of an id (``de:...``), or None for ids without one."""
-    lang, sep, _ = str(item_id).partition(":")
-    return lang if sep else None
-
-
 def _check_language(ids: Iterable[str], lang: str, what: str) -> None:
-    other = sorted({x for x in map(_id_language, ids) if x is not None and x != lang})
+    other = sorted({x for x in map(language_or_none, ids) if x is not None and x != lang})
     if other:
         raise ValueError(f"BM25 is monolingual: this index is {lang!r} but {what} in {', '.join(other)} were "
                          "given; BM25 is not applicable to cross-lingual or multilingual settings")
@@ -88,22 +82,10 @@ class BM25Index:
     def save(self, path: str | os.PathLike) -> Path:
         """Persist atomically: written into a temporary sibling directory, then renamed into place."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_directory(path) as tmp:
             self.model.save(tmp, show_progress=False)
             meta = {"format": _FORMAT, "lang": self.lang, "stem": self.stem, "docnos": self.docnos.tolist()}
-            (tmp / _META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-            if path.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-                path.rename(old / path.name)
-                tmp.rename(path)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            atomic_write_json(tmp / _META, meta, indent=None)
         return path
 
     @classmethod
@@ -121,9 +103,6 @@ class BM25Index:
 
 class BM25Retriever(pt.Transformer):
     """Retrieves from a :class:`BM25Index`: topics (qid, query) → (qid, query, docno, score, rank)."""
-
-    #: Setting kinds this system applies to; the experiment runner reports it as n/a elsewhere.
-    setting_kinds: tuple[str, ...] = ("mono",)
 
     def __init__(self, index: BM25Index, num_results: int = 1000):
         self.index, self.num_results = index, num_results

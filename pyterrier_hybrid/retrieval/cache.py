@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -17,32 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-CACHE_ENV = "PYTERRIER_HYBRID_CACHE"
+from pyterrier_hybrid.core.atomic import atomic_write_bytes, atomic_write_json
+from pyterrier_hybrid.core.paths import default_cache_dir  # noqa: F401  (re-exported by retrieval)
+
 _KEY_BYTES = 16
-
-
-def default_cache_dir() -> Path:
-    """``$PYTERRIER_HYBRID_CACHE`` if set, else ``~/.cache/pyterrier_hybrid/embeddings``."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "pyterrier_hybrid" / "embeddings"
 
 
 def text_key(text: str) -> bytes:
     """The 16-byte digest that identifies a text inside one cache folder."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=_KEY_BYTES).digest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class EmbeddingCache:
@@ -82,7 +64,7 @@ class EmbeddingCache:
             self.path.mkdir(parents=True, exist_ok=True)
             meta = self.path / "namespace.json"
             if not meta.exists():
-                atomic_write_bytes(meta, json.dumps(self.namespace, indent=1).encode())
+                atomic_write_json(meta, self.namespace, indent=1)
             buf = io.BytesIO()
             # keys as a uint8 matrix: numpy's bytes dtype would drop a digest's trailing NUL bytes
             np.savez(buf, keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, _KEY_BYTES), vecs=vecs)

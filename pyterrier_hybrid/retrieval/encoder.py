@@ -19,7 +19,7 @@ from pyterrier_dr import BiEncoder
 
 from pyterrier_hybrid.models import resolve_model
 from pyterrier_hybrid.retrieval.cache import EmbeddingCache, default_cache_dir, text_key
-from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, fingerprint_tag, make_fast
+from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, make_fast
 from pyterrier_hybrid.retrieval.fingerprint import directory_fingerprint, module_fingerprint
 
 _FLUSH_EVERY = 1024  # texts per cache shard: an interrupted run loses at most this much work
@@ -85,7 +85,7 @@ class DenseEncoder(BiEncoder):
         self.max_seq_length: int | None = self.model.max_seq_length
         self.query_prompt = self._resolve_prompt(query_prompt, query_prompt_name, "query")
         self.doc_prompt = self._resolve_prompt(doc_prompt, doc_prompt_name, "document")
-        self.fingerprint = f"{base_fingerprint}-{fingerprint_tag(self.fast)}"
+        self.fingerprint = f"{base_fingerprint}-{self.fast}"
         self.embedding_dim: int = self.model.get_embedding_dimension()
         with tempfile.TemporaryDirectory() as tmp:  # without a cache, an ONNX export lives only until loaded
             onnx_dir = self.cache_root / "onnx" if self.cache_root is not None else Path(tmp)

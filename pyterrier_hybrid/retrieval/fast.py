@@ -1,59 +1,27 @@
 """Opt-in fast encoding; embeddings are approximate, so a fast model has its own fingerprint and cache.
 
-Measured with multilingual-e5-small on a 2-core CPU with AMX-BF16 (throughput: ``benchmarks/bench_encoding.py``,
-320 XQuAD-R sentences, modes interleaved over 5 rounds, ratio of medians to our fp32 path; mAP: the full
-XQuAD-R matrix, ``pyterrier-hybrid evaluate --fast MODE``, fp32 macro mAP mono 0.7998, cross 0.6400,
-multi 0.2984):
-
 * ``"bf16"``: the transformer's weights are cast to bfloat16 and it runs in bfloat16 (oneDNN uses AMX /
   AVX512-BF16 where the CPU has them); its output is cast back to float32, so pooling and normalisation
-  stay fp32. 2.09x fp32 (2.03x with a busy process competing for a core; 2.0-2.1x over several runs,
-  but 1.45x in one run on an overloaded machine, load average ~4 on 2 cores);
-  cosine to fp32 >= 0.99996; macro mAP -- mono +0.0003, cross +0.0005, multi +0.0010 (every setting within
-  0.0043). What ``fast=True`` picks on a CPU with native bfloat16.
-* ``"bf16-autocast"``: fp32 weights under ``torch.autocast`` bfloat16 (cosine >= 0.99998); 1.76x (1.72x
-  under contention; 1.1-2.3x in other runs: more, smaller ops than ``"bf16"``, so it suffers more from a
-  shared CPU). Its cache tag is ``bf16`` (the name this mode had before ``"bf16"`` meant bf16 weights).
+  stay fp32. What ``fast=True`` picks on a CPU with native bfloat16.
+* ``"bf16-autocast"``: fp32 weights under ``torch.autocast`` bfloat16.
 * ``"onnx-int8"``: the transformer runs as an int8 ONNX Runtime graph (see ``onnx_fast``); needs the
-  ``onnxruntime`` and ``onnx`` packages. 1.2x here (1.1-2.3x over runs); cosine ~0.997 (min 0.992) costs mAP:
-  full XQuAD-R mono -0.004, cross -0.022, multi -0.020. Quantising only the FFN layers (attention fp32) gave
-  the same agreement (0.9967) and no speed-up; only the FFN up-projection: cosine 0.9992 at 0.8x.
+  ``onnxruntime`` and ``onnx`` packages.
 * ``"int8"``: ``torch.ao.quantization.quantize_dynamic`` of the Linear layers (weights per output
-  channel); no extra packages, ~1.5x, lower agreement (cosine ~0.988).
+  channel); no extra packages.
 
 Without native bfloat16 (bf16 would be emulated, slower than fp32), ``fast=True`` falls back to ``"onnx-int8"``
-when ONNX Runtime is installed, else ``"int8"``: faster than fp32 but outside a 0.01 mAP tolerance.
+when ONNX Runtime is installed, else ``"int8"``: faster than fp32 but less exact. Speed and agreement of each
+mode: ``benchmarks/README.md``.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
-import platform
 from pathlib import Path
 
+from pyterrier_hybrid.core.cpu import native_bf16
+
 FAST_MODES = ("fp32", "bf16", "bf16-autocast", "int8", "onnx-int8")
-
-# The cache/fingerprint tag of each mode. "bf16" once meant autocast, so its caches hold autocast vectors:
-# they keep that tag, and the bf16-weights mode gets a new one.
-_TAGS = {"bf16": "bf16w", "bf16-autocast": "bf16"}
-
-
-def fingerprint_tag(mode: str) -> str:
-    """The suffix of a fast mode in the encoder's fingerprint (and so in its cache folder)."""
-    return _TAGS.get(mode, mode)
-
-
-@functools.cache
-def native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (x86 AMX-BF16 / AVX512-BF16, Arm BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux: Apple silicon from M2 on has BF16; otherwise assume not
-        return platform.system() == "Darwin" and platform.machine() == "arm64"
-    words = set(flags.split())
-    return bool(words & {"amx_bf16", "avx512_bf16", "bf16"})
-
 
 def fast_mode(fast: bool | str) -> str:
     """Normalise the ``fast`` option to one of ``FAST_MODES`` (False -> ``"fp32"``, the exact path)."""

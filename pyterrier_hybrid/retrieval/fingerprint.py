@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from pyterrier_hybrid.retrieval.cache import atomic_write_bytes
+from pyterrier_hybrid.core.atomic import atomic_write_json
 
 _CHUNK = 1 << 22
 
@@ -44,7 +44,7 @@ def directory_fingerprint(model_dir: str | Path, memo_file: str | Path | None = 
         total.update(f"{path.relative_to(model_dir).as_posix()}\0{memo[memo_key]}\n".encode())
     if changed and memo_path is not None:
         memo_path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(memo_path, json.dumps(memo, indent=0).encode())
+        atomic_write_json(memo_path, memo, indent=0)
     return total.hexdigest()[:32]
 
 

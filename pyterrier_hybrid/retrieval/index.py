@@ -10,9 +10,6 @@ hold a block of identical ids, e.g. an index of a single document (see ``_DocnoB
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from npids.codecs import FwdFixedBytes
 from pyterrier_dr import FlexIndex
 
 from datasets_ext import language_of
-from pyterrier_hybrid.retrieval.cache import atomic_write_bytes
+from pyterrier_hybrid.core.atomic import atomic_directory, atomic_write_json
 from pyterrier_hybrid.retrieval.encoder import DenseEncoder
 from pyterrier_hybrid.retrieval.pool import PoolRetriever
 
@@ -159,15 +156,10 @@ class DenseIndexer(pt.Indexer):
         records = more_itertools.peekable(inp.to_dict(orient="records") if isinstance(inp, pd.DataFrame) else inp)
         if not records:
             raise DenseIndexError(f"no documents to index into {str(path)!r}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.building-{uuid.uuid4().hex}")
-        try:
+        with atomic_directory(path) as tmp:
             langs: list[str] = []
             meta = self._write_flex(tmp, self._with_vectors(records, langs))
             self._write_languages(tmp, meta, langs)
-            self._replace(tmp, path)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         self._index._meta, self._index._docnos, self._index._dvecs = None, None, None
         self._index._cache.clear()
         self._index._checked = False
@@ -188,7 +180,6 @@ class DenseIndexer(pt.Indexer):
 
     def _write_flex(self, tmp: Path, records: Iterable[dict]) -> dict:
         """Write FlexIndex's files (``vecs.f4``, ``docnos.npids``, ``pt_meta.json``) into ``tmp``; return the meta."""
-        tmp.mkdir()
         if self._index.verbose:
             records = pt.tqdm(records, desc="indexing", unit="dvec")
         dim, count = None, 0
@@ -212,7 +203,7 @@ class DenseIndexer(pt.Indexer):
         InvLookupBuilder.build(tmp / "docnos.npids")
         meta = {"type": FlexIndex.ARTIFACT_TYPE, "format": FlexIndex.ARTIFACT_FORMAT, "vec_size": dim,
                 "doc_count": count}
-        atomic_write_bytes(tmp / "pt_meta.json", json.dumps(meta).encode())
+        atomic_write_json(tmp / "pt_meta.json", meta, indent=None)
         return meta
 
     def _write_languages(self, tmp: Path, meta: dict, langs: Sequence[str]) -> None:
@@ -226,13 +217,4 @@ class DenseIndexer(pt.Indexer):
             "doc_prompt": None if encoder is None else encoder.doc_prompt,
             "max_seq_length": None if encoder is None else encoder.max_seq_length,
         }
-        atomic_write_bytes(tmp / "pt_meta.json", json.dumps(meta, indent=1).encode())
-
-    def _replace(self, tmp: Path, path: Path) -> None:
-        if not path.exists():
-            os.rename(tmp, path)
-            return
-        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex}")
-        os.rename(path, old)
-        os.rename(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
+        atomic_write_json(tmp / "pt_meta.json", meta, indent=1)

@@ -9,11 +9,12 @@ sentence-transformers' own. Inputs are ``input_ids`` and ``attention_mask``
 """
 from __future__ import annotations
 
-import os
-import uuid
+import tempfile
 from pathlib import Path
 
 import torch
+
+from pyterrier_hybrid.core.atomic import atomic_path
 
 
 class _Export(torch.nn.Module):
@@ -45,20 +46,15 @@ class OrtModel(torch.nn.Module):
 
 def _export_quantised(hf_model, out_file: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    tmp = out_file.with_name(f".{out_file.stem}.tmp-{uuid.uuid4().hex}")
-    fp32, int8 = tmp.with_suffix(".fp32.onnx"), tmp.with_suffix(".int8.onnx")
     ids = torch.ones((2, 8), dtype=torch.long)
     axes = {"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"},
             "last_hidden_state": {0: "batch", 1: "length"}}
-    try:
+    with tempfile.TemporaryDirectory(dir=out_file.parent) as scratch, atomic_path(out_file) as int8:
+        fp32 = Path(scratch) / "fp32.onnx"  # the unquantised export, a step on the way only
         torch.onnx.export(_Export(hf_model).eval(), (ids, torch.ones_like(ids)), str(fp32), dynamo=False,
                           input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
                           dynamic_axes=axes, opset_version=17)
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(int8, out_file)
-    finally:
-        for f in (fp32, int8):
-            f.unlink(missing_ok=True)
 
 
 def use_onnx_int8(model, onnx_dir: Path, fingerprint: str):

@@ -4,11 +4,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 
-def answer_text(doc, with_context: bool) -> str:
-    """The answer sentence, or with context: the sentence, a blank line, then its paragraph."""
-    return f"{doc.text}\n\n{doc.context}" if with_context else doc.text
-
-
 def irds_records(family: str, languages: Iterable[str] | None = None,
                  with_context: bool = False) -> Iterator[tuple[str, str, str, str]]:
     """(item id, lang, question, answer) for each question of ``{family}/{X}-{X}``, X in ``languages``.
@@ -25,5 +20,5 @@ def irds_records(family: str, languages: Iterable[str] | None = None,
         docs = ds.docs_store().get_many(set(answer_of.values()))
         for query in ds.queries_iter():
             if query.query_id in answer_of:
-                item_id = query.query_id.partition(":")[2]
-                yield item_id, lang, query.text, answer_text(docs[answer_of[query.query_id]], with_context)
+                yield (datasets_ext.item_of(query.query_id), lang, query.text,
+                       datasets_ext.candidate_text(docs[answer_of[query.query_id]], with_context))

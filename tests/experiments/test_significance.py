@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from pyterrier_hybrid.experiments import holm, paired_tests
 
@@ -15,6 +15,7 @@ def test_holm_by_hand():
     assert np.allclose(holm([0.5, 0.6]), [1.0, 1.0])
 
 
+@settings(max_examples=30)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=8))
 def test_holm_never_lowers_a_p_value_and_keeps_the_order(p):
     adjusted = holm(p)

@@ -70,7 +70,6 @@ def test_pipeline_operators_and_experiment():
 
 
 def test_monolingual_only():
-    assert BM25Retriever.setting_kinds == ("mono",)
     index = BM25Index.build(DOCS, "en")
     with pytest.raises(ValueError, match="not applicable to cross-lingual or multilingual"):
         index.retriever()(pd.DataFrame({"qid": ["de:q1"], "query": ["Garten"]}))

@@ -138,11 +138,9 @@ def test_fast_mode_is_close_and_cached_separately(tiny_model_dir, tmp_path, mode
 
 
 def test_fast_mode_option():
-    from pyterrier_hybrid.retrieval.fast import fast_mode, fingerprint_tag, native_bf16
+    from pyterrier_hybrid.retrieval.fast import fast_mode, native_bf16
     assert fast_mode(False) == "fp32"
     assert fast_mode(True) == "bf16" if native_bf16() else (fast_mode(True) in ("int8", "onnx-int8"))
-    # "bf16" meant autocast before bf16 weights: old caches keep their tag, bf16 weights get a new one
-    assert fingerprint_tag("bf16-autocast") == "bf16" and fingerprint_tag("bf16") == "bf16w"
     with pytest.raises(ValueError, match="unknown fast mode"):
         fast_mode("fp8")
 
