@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from pyterrier_hybrid.cli_options import setup_logging
 from pyterrier_hybrid.datasets_cli import add_datasets_parser
 from pyterrier_hybrid.evaluation.cli import add_evaluate_parser
 from pyterrier_hybrid.experiments.cli import add_reproduce_parser, add_sweep_parser
@@ -20,13 +21,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad input (ValueError, FileNotFoundError) ends with a one-line message instead of a traceback.
     """
     parser = argparse.ArgumentParser(prog="pyterrier-hybrid", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="debug logging, and full tracebacks on errors")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for add_parser in PARSERS:
         add_parser(subparsers)
     args = parser.parse_args(argv)
+    setup_logging(args.debug)
     try:
         return args.handler(args) or 0
     except (ValueError, FileNotFoundError) as e:
+        if args.debug:
+            raise
         raise SystemExit(f"pyterrier-hybrid {args.command}: error: {e}") from None
 
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from datasets_ext import FAMILIES, KINDS
-from pyterrier_hybrid.evaluation.matrix import BM25System, DenseSystem, run_matrix
+from pyterrier_hybrid import cli_options
+from pyterrier_hybrid.evaluation.matrix import BM25System, Collection, DenseSystem, run_matrix
 
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -15,34 +15,34 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="sentence-transformers model (directory or name); repeat for several")
     p.add_argument("--name", action="append", default=[], help="display name per --model (default: the path)")
     p.add_argument("--no-bm25", dest="bm25", action="store_false", help="leave out the BM25 baseline")
-    p.add_argument("--languages", nargs="+", help="restrict to these languages (default: all of the family)")
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="setting kinds")
     p.add_argument("--measures", nargs="+", help="ir_measures names (default: AP nDCG@10 R@1 R@10 R@100 RR@10)")
-    p.add_argument("--query-prompt", help='e.g. "query: " (default: the model\'s own query prompt)')
-    p.add_argument("--doc-prompt", help='e.g. "passage: " (default: the model\'s own document prompt)')
-    p.add_argument("--with-context", action="store_true", help="encode candidates as sentence + paragraph")
-    p.add_argument("--max-seq-length", type=int)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--fast", nargs="?", const=True, default=False, metavar="MODE",
-                   help="approximate, faster encoding: alone the fastest mode that keeps mAP (bf16 on CPUs with "
-                        "native bfloat16), or a mode: fp32, bf16, bf16-autocast, int8, onnx-int8 "
-                        "(see pyterrier_hybrid.retrieval.fast)")
+    cli_options.add_evaluation(p, preset=False)
+    cli_options.add_prompts(p)
     p.add_argument("--runs", action="store_true", help="also write a TREC run file (top 100) per setting")
-    p.add_argument("--out", required=True, type=Path, help="output folder")
+    cli_options.add_output(p, required=True, help="output folder")
+    cli_options.deprecated(p, "--languages", "--eval-languages", "eval_languages", nargs="+")
+    cli_options.deprecated(p, "--batch-size", "--encode-batch-size", "encode_batch_size", type=int)
+    cli_options.deprecated(p, "--max-seq-length", "--eval-max-seq-length", "eval_max_seq_length", type=int)
     p.set_defaults(handler=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.retrieval import DenseEncoder
+    from pyterrier_hybrid.retrieval.fast import encode_precision
     if args.name and len(args.name) != len(args.model):
         raise ValueError(f"{len(args.name)} --name for {len(args.model)} --model; give one per model or none")
     systems = [BM25System()] if args.bm25 else []
     for i, model in enumerate(args.model):  # every model is loaded (and checked) before anything is encoded
-        encoder = DenseEncoder(model, query_prompt=args.query_prompt, doc_prompt=args.doc_prompt,
-                               max_seq_length=args.max_seq_length, batch_size=args.batch_size, fast=args.fast)
+        encoder = DenseEncoder(model, query_prompt=args.query_prompt, doc_prompt=args.document_prompt,
+                               max_seq_length=args.eval_max_seq_length, batch_size=args.encode_batch_size,
+                               fast=encode_precision(args.encode_precision))
         systems.append(DenseSystem(encoder, args.name[i] if args.name else None))
-    result = run_matrix(args.dataset, systems, args.languages, kinds=args.kinds, measures=args.measures,
-                        with_context=args.with_context, run_dir=args.out / "runs" if args.runs else None)
+    collection = Collection.load(args.dataset, args.eval_languages, with_context=args.with_context)
+    if args.eval_items:
+        collection = collection.sample_queries(args.eval_items)
+    result = run_matrix(args.dataset, systems, kinds=args.kinds, measures=args.measures, collection=collection,
+                        run_dir=args.out / "runs" if args.runs else None)
     paths = result.save(args.out)
     print(result.macro().round(4).to_string())
     print(f"texts encoded per model: {result.encoded}; wrote {len(paths)} files to {args.out}")

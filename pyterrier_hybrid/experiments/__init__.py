@@ -9,19 +9,20 @@ from typing import TYPE_CHECKING
 from pyterrier_hybrid._lazy import lazy_exports
 
 _LAZY = {
-    **dict.fromkeys(("DISPLAY_NAMES", "EVALUATED_ON", "TRAINED_SYSTEMS", "StudyConfig", "TrainingSetup", "full_config",
-                     "quick_config", "study_precision"), "config"),
-    "run_study": "reproduce", "trained_evaluation": "reproduce", "holm": "significance",
-    "paired_tests": "significance", "StudyStore": "store", "StudyResult": "study_report",
-    "SWEEP_PARAMETERS": "sweep", "plot_sweep": "sweep", "run_sweep": "sweep",
+    **dict.fromkeys(("DISPLAY_NAMES", "EVALUATED_ON", "TRAINED_SYSTEMS", "StudyConfig", "TrainedModel", "TrainingSetup",
+                     "full_config", "quick_config"), "config"),
+    "run_study": "reproduce", "holm": "significance", "paired_tests": "significance", "StudyStore": "store",
+    "StudyRunner": "runner", "StudyResult": "study_report", "SWEEP_PARAMETERS": "sweep", "plot_sweep": "sweep",
+    "run_sweep": "sweep",
 }
 __all__ = sorted(_LAZY)
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 if TYPE_CHECKING:
     from pyterrier_hybrid.experiments.config import (DISPLAY_NAMES, EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig,
-                                                     TrainingSetup, full_config, quick_config, study_precision)
-    from pyterrier_hybrid.experiments.reproduce import run_study, trained_evaluation
+                                                     TrainedModel, TrainingSetup, full_config, quick_config)
+    from pyterrier_hybrid.experiments.reproduce import run_study
+    from pyterrier_hybrid.experiments.runner import StudyRunner
     from pyterrier_hybrid.experiments.significance import holm, paired_tests
     from pyterrier_hybrid.experiments.store import StudyStore
     from pyterrier_hybrid.experiments.study_report import StudyResult

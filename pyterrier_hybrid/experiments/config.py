@@ -1,71 +1,75 @@
-"""What a study trains and evaluates: the training set-up shared by every fine-tuned system, and the study
-(base model, directions, languages, systems, seeds). Presets: the full comparison and the ``--quick`` one."""
+"""What a study trains and evaluates: the training set-up shared by every fine-tuned model (a TrainConfig plus the
+training data's languages and items), the models themselves (:class:`TrainedModel`, each with its own key), and
+the study (base model, directions, languages, systems, seeds). Presets: the full comparison and ``--quick``."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from datasets_ext import check_languages
-from pyterrier_hybrid.training.train import STRATEGY_NAMES
+from pyterrier_hybrid.core.keys import short_hash
+from pyterrier_hybrid.training.config import STRATEGIES, STRATEGY_NAMES, TrainConfig
 
-#: Batch strategies compared against each other (names as in ``train(strategy=...)``).
+#: Version of the study store's keys: part of every stored part's key, raised when what a key covers changes
+#: (1: strategy name + a hash of the set-up; 2: every field that determines a model or an evaluation).
+STUDY_FORMAT = 2
+#: Batch strategies compared against each other (names as in ``TrainConfig.strategy``).
 TRAINED_SYSTEMS: tuple[str, ...] = STRATEGY_NAMES
 #: Display names of the systems of a study, in report order.
-DISPLAY_NAMES: dict[str, str] = {"bm25": "BM25", "zero-shot": "zero-shot", "xx": "X-X", "xx-mono": "X-X-mono",
-                                 "xy": "X-Y", "hybrid": "hybrid"}
+DISPLAY_NAMES: dict[str, str] = {"bm25": "BM25", "zero-shot": "zero-shot",
+                                 **{name: display for name, (_, display) in STRATEGIES.items()}}
 #: Zero-shot protocol: the family a model is evaluated on is never the one it was trained on.
 EVALUATED_ON: dict[str, str] = {"mlqa-r": "xquad-r", "xquad-r": "mlqa-r"}
 
 
-def short_hash(value: object) -> str:
-    """Eight hex digits identifying a JSON-serialisable value (stored results are keyed by it)."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:8]
-
-
 @dataclass(frozen=True)
-class TrainingSetup:
-    """Hyperparameters every fine-tuned system of a study shares (only the batch strategy differs).
-
-    ``languages``: training languages (None: all of the training family); ``items``: use this many random
-    items (each in all its languages) instead of all; ``alpha``: hybrid's X-X share (None: proportional).
-    """
-    steps: int = 200
-    batch_size: int = 32
-    max_seq_length: int = 128
-    learning_rate: float = 2e-5
-    warmup_ratio: float = 0.1
-    freeze_word_embeddings: bool = True
-    bf16: bool | None = None  # bfloat16 autocast; None: where the CPU computes bfloat16 natively (emulated is slow)
+class TrainingSetup(TrainConfig):
+    """The TrainConfig every fine-tuned model of a study shares (each model sets its own strategy and seed), and
+    its training data: ``languages`` (None: all of the training family) and ``items`` (this many random items,
+    each in all its languages; None: all). ``alpha`` and ``mono_xx`` apply to the hybrid models only."""
+    steps: int | None = 200
+    max_seq_length: int | None = 128
+    precision: str = "auto"
     languages: tuple[str, ...] | None = None
     items: int | None = None
-    alpha: float | None = None
 
     def __post_init__(self) -> None:
-        if self.bf16 is None:
-            from pyterrier_hybrid.core.cpu import native_bf16
-            object.__setattr__(self, "bf16", native_bf16())
-        if self.steps < 1 or self.batch_size < 2:
-            raise ValueError(f"need steps >= 1 and batch size >= 2 (in-batch negatives), got {self.steps} steps "
-                             f"and batch size {self.batch_size}")
+        super().__post_init__()
         if self.items is not None and self.items < self.batch_size:
             raise ValueError(f"{self.items} items cannot fill a batch of {self.batch_size} distinct items")
 
-    def key(self, base_model: str, with_context: bool) -> str:
-        return short_hash([base_model, with_context, dataclasses.asdict(self)])
+    def train_config(self, strategy: str, seed: int) -> TrainConfig:
+        """The TrainConfig of the model trained with ``strategy`` and ``seed`` under this set-up."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
+        hybrid = strategy == "hybrid"
+        return TrainConfig(**{**fields, "strategy": strategy, "seed": seed,
+                              "alpha": self.alpha if hybrid else None, "mono_xx": self.mono_xx and hybrid})
 
 
-def study_precision(fast: str) -> str:
-    """The encoding precision of a study: ``"auto"`` is bf16 weights where the CPU computes bfloat16 natively
-    (faster, macro mAP within 0.001 of fp32: ``benchmarks/README.md``) and exact fp32 elsewhere."""
-    from pyterrier_hybrid.core.cpu import native_bf16
-    from pyterrier_hybrid.retrieval.fast import FAST_MODES
-    if fast == "auto":
-        return "bf16" if native_bf16() else "fp32"
-    if fast not in FAST_MODES:
-        raise ValueError(f"unknown encoding precision {fast!r}; valid: auto, {', '.join(FAST_MODES)}")
-    return fast
+@dataclass(frozen=True)
+class TrainedModel:
+    """One fine-tuned model of a study: everything that determines it, and the key that names it in the store."""
+    base_model: str
+    family: str  # trained on
+    with_context: bool
+    setup: TrainingSetup
+    strategy: str
+    seed: int
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.setup.train_config(self.strategy, self.seed)
+
+    def key(self) -> str:
+        """Eight hex digits over the store format, base model, training data and every model field of the config."""
+        return short_hash({"format": STUDY_FORMAT, "base_model": self.base_model, "family": self.family,
+                           "with_context": self.with_context, "languages": self.setup.languages,
+                           "items": self.setup.items, "train": self.config.model_fields()})
+
+    @property
+    def name(self) -> str:
+        """``<strategy>-seed<n>-<key>``: readable, and unique to everything that determines the model."""
+        return f"{self.strategy}-seed{self.seed}-{self.key()}"
 
 
 @dataclass(frozen=True)
@@ -87,28 +91,37 @@ class StudyConfig:
     encode_batch_size: int = 64
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fast", study_precision(self.fast))
+        from pyterrier_hybrid.retrieval.fast import encode_precision
+        object.__setattr__(self, "fast", encode_precision(self.fast))
         unknown = [f for f in self.train_families if f not in EVALUATED_ON]
         if unknown or not self.train_families:
             raise ValueError(f"unknown training family {unknown or '(none)'}; valid: {', '.join(EVALUATED_ON)}")
         bad = [s for s in self.strategies if s not in TRAINED_SYSTEMS]
         if bad:
             raise ValueError(f"unknown strategy {bad}; valid: {', '.join(TRAINED_SYSTEMS)}")
-        if not self.seeds:
-            raise ValueError("at least one seed is needed")
-        if (self.eval_items is not None and self.eval_items < 1) or (self.eval_max_seq_length or 1) < 1:
-            raise ValueError(f"eval_items and eval_max_seq_length must be positive, got {self.eval_items} and "
-                             f"{self.eval_max_seq_length}")
+        if not self.seeds or min(self.seeds) < 0:
+            raise ValueError(f"seeds must be one or more integers >= 0, got {list(self.seeds)}")
+        if (self.eval_items is not None and self.eval_items < 1) or (self.eval_max_seq_length or 1) < 1 \
+                or self.encode_batch_size < 1:
+            raise ValueError(f"eval_items, eval_max_seq_length and encode_batch_size must be positive, got "
+                             f"{self.eval_items}, {self.eval_max_seq_length} and {self.encode_batch_size}")
         for family in self.train_families:  # every language must exist where it is used, before any work
             if self.training.languages:
                 check_languages(family, list(self.training.languages))
             if self.eval_languages:
                 check_languages(EVALUATED_ON[family], list(self.eval_languages))
 
+    def model(self, family: str, strategy: str, seed: int, setup: TrainingSetup | None = None) -> TrainedModel:
+        """The model of this study fine-tuned on ``family`` with ``strategy`` and ``seed`` (under ``setup``,
+        default: the study's)."""
+        return TrainedModel(self.base_model, family, self.with_context, setup or self.training, strategy, seed)
+
     def eval_key(self, family: str) -> str:
-        """Identifies how a family is evaluated (languages, texts, encoding precision)."""
-        return short_hash([family, self.eval_languages, self.with_context, self.fast, self.eval_max_seq_length,
-                           self.eval_items])
+        """Identifies how a family is evaluated (store format, languages, texts, encoding precision and length,
+        sampled items)."""
+        return short_hash({"format": STUDY_FORMAT, "family": family, "languages": self.eval_languages,
+                           "with_context": self.with_context, "precision": self.fast,
+                           "max_seq_length": self.eval_max_seq_length, "items": self.eval_items})
 
 
 def quick_config(base_model: str, **changes) -> StudyConfig:

@@ -17,7 +17,8 @@ import pandas as pd
 from datasets_ext import KINDS
 from pyterrier_hybrid.evaluation.report import macro, setting_means
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig
-from pyterrier_hybrid.experiments.reproduce import trained_evaluation
+from pyterrier_hybrid.experiments.migrate import migrate_store
+from pyterrier_hybrid.experiments.runner import StudyRunner
 from pyterrier_hybrid.experiments.store import StudyStore
 
 SWEEP_PARAMETERS: dict[str, str] = {"alpha": "X-X share α", "items": "training items",
@@ -42,18 +43,21 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     (parameter, value, seed, trained_on, family, kind, measure, score)."""
     if parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
-    setups = [dataclasses.replace(config.training, **{parameter: value}) for value in values]  # validates all
+    # each point is a study of its own set-up: building them validates every value before any work
+    setups = [dataclasses.replace(config, training=config.training.replace(**{parameter: value})).training
+              for value in values]
+    points = [(value, config.model(family, "hybrid", seed, setup)) for family in config.train_families
+              for seed in config.seeds for value, setup in zip(values, setups)]
     store = StudyStore(out_dir)
+    migrate_store(store, config, [model for _, model in points])
+    runner = StudyRunner(config, store)
     rows = []
-    for train_family in config.train_families:
-        family = EVALUATED_ON[train_family]
-        for seed in config.seeds:
-            for value, setup in zip(values, setups):
-                per_query = trained_evaluation(store, config, train_family, "hybrid", seed, setup)
-                averages = macro(setting_means(per_query, []), [])
-                label = ",".join(value) if parameter == "languages" else value
-                rows += [dict(parameter=parameter, value=label, seed=seed, trained_on=train_family, family=family,
-                              kind=r.kind, measure=r.measure, score=r.value) for r in averages.itertuples()]
+    for value, model in points:
+        averages = macro(setting_means(runner.trained(model), []), [])
+        label = ",".join(value) if parameter == "languages" else value
+        rows += [dict(parameter=parameter, value=label, seed=model.seed, trained_on=model.family,
+                      family=EVALUATED_ON[model.family], kind=r.kind, measure=r.measure, score=r.value)
+                 for r in averages.itertuples()]
     frame = pd.DataFrame(rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

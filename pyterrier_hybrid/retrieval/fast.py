@@ -23,6 +23,16 @@ from pyterrier_hybrid.core.cpu import native_bf16
 
 FAST_MODES = ("fp32", "bf16", "bf16-autocast", "int8", "onnx-int8")
 
+def encode_precision(precision: str) -> str:
+    """A fast mode for an encoding precision: ``auto`` is bf16 weights where the CPU computes bfloat16 natively
+    (faster, macro mAP within 0.001 of fp32: ``benchmarks/README.md``) and exact fp32 elsewhere."""
+    if precision == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    if precision not in FAST_MODES:
+        raise ValueError(f"unknown encoding precision {precision!r}; valid: auto, {', '.join(FAST_MODES)}")
+    return precision
+
+
 def fast_mode(fast: bool | str) -> str:
     """Normalise the ``fast`` option to one of ``FAST_MODES`` (False -> ``"fp32"``, the exact path)."""
     if fast is True:

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 from pyterrier_hybrid._lazy import lazy_exports
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
-from pyterrier_hybrid.training.train import STRATEGY_NAMES, NonFiniteLossError, train
+from pyterrier_hybrid.training.config import STRATEGY_NAMES, TrainConfig
+from pyterrier_hybrid.training.train import NonFiniteLossError, train
 
 _LAZY = {name: "samplers" for name in ("STRATEGIES", "BatchStats", "HybridBatchSampler", "ParallelBatchSampler",
                                        "XXBatchSampler", "XXMonoBatchSampler", "XYBatchSampler")}
 
 __all__ = ["ParallelQA", "PairKeys", "STRATEGIES", "BatchStats", "ParallelBatchSampler", "XXBatchSampler",
-           "XXMonoBatchSampler", "XYBatchSampler", "HybridBatchSampler", "NonFiniteLossError", "STRATEGY_NAMES", "train"]
+           "XXMonoBatchSampler", "XYBatchSampler", "HybridBatchSampler", "NonFiniteLossError", "STRATEGY_NAMES", "TrainConfig", "train"]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -28,6 +28,7 @@ import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from pyterrier_hybrid.training.batching import take_batches
+from pyterrier_hybrid.training.config import STRATEGIES as STRATEGY_TABLE
 from pyterrier_hybrid.training.pairs import PairKeys
 
 logger = logging.getLogger(__name__)
@@ -267,5 +268,5 @@ class HybridBatchSampler(ParallelBatchSampler):
         return [self.xx_kind if t else "xy" for t in is_xx.tolist()], batches
 
 
-STRATEGIES: dict[str, type[ParallelBatchSampler]] = {
-    cls.strategy: cls for cls in (XXBatchSampler, XXMonoBatchSampler, XYBatchSampler, HybridBatchSampler)}
+#: Strategy name -> sampler class, from the one table of strategies (``training.config.STRATEGIES``).
+STRATEGIES: dict[str, type[ParallelBatchSampler]] = {name: globals()[cls] for name, (cls, _) in STRATEGY_TABLE.items()}

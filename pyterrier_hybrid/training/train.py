@@ -5,14 +5,17 @@ torch, transformers and sentence-transformers (~10 s to import) are imported whe
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyterrier_hybrid.models import resolve_model
+from pyterrier_hybrid.training.config import DEPRECATED_KEYWORDS, LOSSES, TrainConfig
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
 
@@ -23,9 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LOSSES = ("mnrl", "cached-mnrl", "symmetric")
-#: The batch strategies (``samplers.STRATEGIES`` maps them to their samplers; named here, cheap to import).
-STRATEGY_NAMES = ("xx", "xx-mono", "xy", "hybrid")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -109,88 +109,97 @@ def model_card_section(info: dict) -> str:
     return f"\n\n## pyterrier-hybrid training\n\n{lines}\n"
 
 
-def train(base_model: str, data: ParallelQA, strategy: str = "hybrid", alpha: float | None = None, *,
-          output_dir: str | Path = "model", batch_size: int = 32, epochs: float = 1.0, max_steps: int = -1,
-          learning_rate: float = 2e-5, warmup_ratio: float = 0.1, max_seq_length: int | None = None,
-          query_prompt: str | None = None, document_prompt: str | None = None,
-          freeze_word_embeddings: bool = False, loss: str = "mnrl", mini_batch_size: int = 32,
-          mono_xx: bool = False, seed: int = 0, device: str = "auto", save_steps: int = 500,
-          resume: bool = False, validation_items: int = 0, logging_steps: int = 10,
-          bf16: bool = False) -> SentenceTransformer:
-    """Fine-tune ``base_model`` on ``data`` with batch ``strategy`` (xx, xx-mono, xy, hybrid); return the model.
+def train_config(config: TrainConfig | str | None = None, **overrides) -> TrainConfig:
+    """``config`` (default: ``TrainConfig()``) with ``overrides`` applied. The names ``train()`` took before
+    :class:`TrainConfig` (a strategy string as ``config``, ``max_steps``, ``bf16``, ``freeze_word_embeddings``)
+    still work, with a DeprecationWarning."""
+    if isinstance(config, str):
+        warnings.warn("train(model, data, 'strategy') is deprecated: pass strategy='...' or a TrainConfig",
+                      DeprecationWarning, stacklevel=3)
+        config, overrides = None, {"strategy": config, **overrides}
+    for old, (new, convert) in DEPRECATED_KEYWORDS.items():
+        if old in overrides:
+            warnings.warn(f"train(..., {old}=...) is deprecated: use {new}=...", DeprecationWarning, stacklevel=3)
+            overrides[new] = convert(overrides.pop(old))
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise TypeError(f"train() got unknown option(s) {', '.join(unknown)}; TrainConfig fields: {', '.join(sorted(fields))}")
+    return dataclasses.replace(config or TrainConfig(), **overrides)
 
-    Prompts default to the model's own ``query`` / ``document`` prompts (as evaluation does).
-    ``warmup_ratio`` is the share of the training steps with a rising learning rate. ``bf16`` runs forward and
-    backward under bfloat16 autocast (weights and optimizer stay fp32; on CPUs with AMX/AVX512-BF16 it is faster).
+
+def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, *, output_dir: str | Path = "model",
+          resume: bool = False, **overrides) -> SentenceTransformer:
+    """Fine-tune ``base_model`` on ``data`` as ``config`` says (a :class:`TrainConfig`; ``overrides`` replace its
+    fields, e.g. ``train(model, data, strategy="xy", steps=200)``); return the model.
+
     Checkpoints (the last two) go to ``output_dir/checkpoints``; the final model, its card and ``batch_stats.json``
-    to ``output_dir``. Bad input raises ValueError before the model is loaded.
+    to ``output_dir``. ``resume`` continues from the last checkpoint there. Bad input raises ValueError before the
+    model is loaded.
     """
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
     from pyterrier_hybrid.training.samplers import STRATEGIES, BatchStats, HybridBatchSampler
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
-    if alpha is not None and strategy != "hybrid":
-        raise ValueError(f"alpha applies to the hybrid strategy only, not {strategy!r}")
-    if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; valid: {', '.join(LOSSES)}")
+    config = train_config(config, **overrides)
     if len(data) == 0:
         raise ValueError(f"the training data ({data.source}) is empty")
     output_dir = Path(output_dir)
     checkpoints = output_dir / "checkpoints"
     if resume and not (checkpoints.is_dir() and get_last_checkpoint(str(checkpoints))):
         raise ValueError(f"resume asked for, but {checkpoints} holds no checkpoint")
-    train_data, held_out = data.split_items(validation_items, seed) if validation_items else (data, None)
-    pairs = PairKeys(train_data, seed)
+    c = config
+    train_data, held_out = data.split_items(c.validation_items, c.seed) if c.validation_items else (data, None)
+    pairs = PairKeys(train_data, c.seed)
     stats = BatchStats(train_data.languages)
-    options = {"alpha": alpha, "mono_xx": mono_xx} if strategy == "hybrid" else {}
-    sampler_factory = functools.partial(STRATEGIES[strategy], pairs=pairs, stats=stats, **options)
+    options = {"alpha": c.alpha, "mono_xx": c.mono_xx} if c.strategy == "hybrid" else {}
+    sampler_factory = functools.partial(STRATEGIES[c.strategy], pairs=pairs, stats=stats, **options)
     dataset = pairs.dataset()
-    probe = sampler_factory(dataset, batch_size=batch_size, drop_last=False, seed=seed)  # validates now
-    logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), strategy, len(probe))
+    probe = sampler_factory(dataset, batch_size=c.batch_size, drop_last=False, seed=c.seed)  # validates now
+    logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), c.strategy, len(probe))
 
-    model = SentenceTransformer(resolve_model(base_model), device=resolve_device(device))
-    if max_seq_length:
-        model.max_seq_length = max_seq_length
-    if freeze_word_embeddings:
+    model = SentenceTransformer(resolve_model(base_model), device=resolve_device(c.device))
+    if c.max_seq_length:
+        model.max_seq_length = c.max_seq_length
+    if c.freeze_word_embeddings:
         model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
     # as at evaluation (DenseEncoder): without an explicit prompt, the model's own query/document prompt
     model_prompts = model.prompts or {}
-    query_prompt = model_prompts.get("query", "") if query_prompt is None else query_prompt
-    document_prompt = model_prompts.get("document", "") if document_prompt is None else document_prompt
+    query_prompt = model_prompts.get("query", "") if c.query_prompt is None else c.query_prompt
+    document_prompt = model_prompts.get("document", "") if c.document_prompt is None else c.document_prompt
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(checkpoints), per_device_train_batch_size=batch_size, num_train_epochs=epochs,
-        max_steps=max_steps, learning_rate=learning_rate, warmup_steps=warmup_ratio, seed=seed,
-        batch_sampler=sampler_factory, save_strategy="steps", save_steps=save_steps, save_total_limit=2,
-        logging_steps=logging_steps,
-        eval_strategy="steps" if evaluator else "no", eval_steps=save_steps,
+        output_dir=str(checkpoints), per_device_train_batch_size=c.batch_size, num_train_epochs=c.epochs,
+        max_steps=c.steps or -1, learning_rate=c.learning_rate, warmup_steps=c.warmup_ratio, seed=c.seed,
+        batch_sampler=sampler_factory, save_strategy="steps", save_steps=c.save_steps, save_total_limit=2,
+        logging_steps=c.logging_steps,
+        eval_strategy="steps" if evaluator else "no", eval_steps=c.save_steps,
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model="eval_held_out_cosine_ndcg@10" if evaluator else None,
         prompts={k: v for k, v in (("anchor", query_prompt), ("positive", document_prompt)) if v} or None,
-        use_cpu=resolve_device(device) == "cpu", bf16=bf16, report_to="none", dataloader_num_workers=0)
+        use_cpu=resolve_device(c.device) == "cpu", bf16=c.bf16, report_to="none", dataloader_num_workers=0)
     trainer = guarded_trainer_class()(model=model, args=args, train_dataset=dataset, evaluator=evaluator,
-                             loss=make_loss(loss, model, probe.world_size > 1, mini_batch_size))
+                                      loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size))
     start = time.monotonic()
     result = trainer.train(resume_from_checkpoint=resume or None)
     elapsed = time.monotonic() - start
-    info = {"strategy": strategy, "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler)
+    info = {"strategy": c.strategy, "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler)
             else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),
-            "steps": result.global_step, "seed": seed, "loss": loss, "batch size": batch_size,
-            "held-out items": validation_items, "precision": "bf16 autocast" if bf16 else "fp32",
-            "query prompt": repr(query_prompt),
-            "document prompt": repr(document_prompt)}
+            "steps": result.global_step, "seed": c.seed, "loss": c.loss, "batch size": c.batch_size,
+            "held-out items": c.validation_items, "precision": "bf16 autocast" if c.bf16 else "fp32",
+            "word embeddings": c.word_embeddings, "query prompt": repr(query_prompt),
+            "document prompt": repr(document_prompt), "config key": c.key()}
     if trainer.is_world_process_zero():
         model.save(str(output_dir))
         with open(output_dir / "README.md", "a", encoding="utf-8") as card:
             card.write(model_card_section(info))
-        (output_dir / "batch_stats.json").write_text(json.dumps({**info, **stats.to_dict()}, indent=2))
+        (output_dir / "batch_stats.json").write_text(json.dumps({**info, "config": c.model_fields(),
+                                                                 **stats.to_dict()}, indent=2))
         logger.info("realised batches: %s", json.dumps(stats.to_dict()))
         final_loss = next((log["loss"] for log in reversed(trainer.state.log_history) if "loss" in log),
                           result.training_loss)  # runs shorter than logging_steps log no step loss
-        summary = (f"trained {strategy} for {result.global_step} steps in {elapsed:.1f}s, final loss "
+        summary = (f"trained {c.strategy} for {result.global_step} steps in {elapsed:.1f}s, final loss "
                    f"{final_loss:.4f}, model saved to {output_dir}")
         logger.info(summary)
         print(summary)

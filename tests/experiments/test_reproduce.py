@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from pyterrier_hybrid.cli import main
-from pyterrier_hybrid.experiments import StudyStore, TrainingSetup, quick_config, run_study
+from pyterrier_hybrid.experiments import StudyRunner, StudyStore, TrainingSetup, quick_config, run_study
 
 
 @pytest.fixture
 def study(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
-    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, bf16=False, languages=("en", "de", "zh"))
+    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, precision="fp32", languages=("en", "de", "zh"))
     return quick_config(str(tiny_model_dir), training=training)
 
 
@@ -86,15 +86,15 @@ def test_stored_evaluations_need_no_model_weights(study, tmp_path):
 def test_interrupted_training_resumes_from_its_checkpoint(study, tmp_path):
     from pyterrier_hybrid.training import ParallelQA, train
     store = StudyStore(tmp_path / "out")
-    model_dir = store.model_dir(study, "mlqa-r", "hybrid", 0, study.training)
+    model_dir = store.model_dir(study.model("mlqa-r", "hybrid", 0))
     data = ParallelQA.from_irds("mlqa-r", study.training.languages)
     # a run killed after its checkpoint at step 2: checkpoints, but no final model and no completion record
-    train(study.base_model, data, "hybrid", output_dir=model_dir, batch_size=4, max_steps=2, save_steps=1,
-          max_seq_length=32, freeze_word_embeddings=True)
+    train(study.base_model, data, strategy="hybrid", output_dir=model_dir, batch_size=4, steps=2, save_steps=1,
+          max_seq_length=32, word_embeddings="frozen")
     for path in model_dir.iterdir():
         if path.name != "checkpoints":
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-    assert store.trained_model(study, "mlqa-r", "hybrid", 0) == model_dir
+    assert StudyRunner(study, store).trained_model(study.model("mlqa-r", "hybrid", 0)) == model_dir
     record = json.loads((model_dir / "study.json").read_text())
     assert record["resumed"] is True
     assert json.loads((model_dir / "batch_stats.json").read_text())["steps"] == study.training.steps
@@ -125,7 +125,7 @@ def test_bad_study_fails_before_any_work(two_family_release, tiny_model_dir, tmp
 
 
 def test_every_dense_system_encodes_at_the_study_length(study, tiny_model_dir):
-    from pyterrier_hybrid.experiments.reproduce import dense_system
+    from pyterrier_hybrid.experiments.runner import dense_system
     from pyterrier_hybrid.retrieval.fast import native_bf16
     assert dense_system(tiny_model_dir, study, "x").encoder.max_seq_length == study.eval_max_seq_length == 128
     assert study.fast == ("bf16" if native_bf16() else "fp32")  # "auto": bf16 only where it is native

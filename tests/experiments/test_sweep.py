@@ -13,7 +13,7 @@ from pyterrier_hybrid.experiments.sweep import parse_value
 
 def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
-    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, bf16=False, languages=("en", "de", "zh"))
+    training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, precision="fp32", languages=("en", "de", "zh"))
     config = quick_config(str(tiny_model_dir), training=training)
     frame = run_sweep(config, "alpha", [0.0, 1.0], tmp_path / "out")
     assert list(frame.columns) == ["parameter", "value", "seed", "trained_on", "family", "kind", "measure", "score"]
@@ -24,7 +24,7 @@ def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_di
     store = StudyStore(tmp_path / "out")
     for alpha, share in ((0.0, 0.0), (1.0, 1.0)):
         setup = TrainingSetup(**{**training.__dict__, "alpha": alpha})
-        stats = json.loads((store.model_dir(config, "mlqa-r", "hybrid", 0, setup) / "batch_stats.json").read_text())
+        stats = json.loads((store.model_dir(config.model("mlqa-r", "hybrid", 0, setup)) / "batch_stats.json").read_text())
         assert stats["xx_share"] == share
 
 

@@ -10,7 +10,7 @@ import pyterrier as pt
 import pytest
 
 from pyterrier_hybrid.retrieval.analysis import SUPPORTED_LANGUAGES, analyzer_for, words
-from pyterrier_hybrid.retrieval.bm25 import BM25Index, BM25Indexer, BM25Retriever, top_k
+from pyterrier_hybrid.retrieval.bm25 import BM25Index, BM25Indexer, top_k
 
 DOCS = pd.DataFrame({"docno": ["en:0:0:0", "en:0:0:1", "en:0:0:2", "en:0:0:3"],
                      "text": ["The cats are running in the garden.", "Dogs bark at night.",

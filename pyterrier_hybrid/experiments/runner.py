@@ -1,0 +1,111 @@
+"""The study engine: trains a :class:`~pyterrier_hybrid.experiments.config.TrainedModel` (or resumes it, or
+reuses it from the store) and evaluates systems on a family through the store. Every part is stored as it
+completes, so running the same study again reuses it and an interrupted study continues where it stopped."""
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from pyterrier_hybrid.core.keys import short_hash
+from pyterrier_hybrid.evaluation.matrix import BM25System, Collection, DenseSystem, System, run_matrix
+from pyterrier_hybrid.experiments.config import EVALUATED_ON, STUDY_FORMAT, StudyConfig, TrainedModel
+from pyterrier_hybrid.experiments.store import StudyStore, training_part
+
+logger = logging.getLogger(__name__)
+#: BM25's parameters in the studies (``BM25System``'s defaults), part of its identity in the store.
+BM25_PARAMETERS = {"k1": 1.2, "b": 0.75, "stem": True}
+
+
+def bm25_id() -> str:
+    return f"bm25-{short_hash({'format': STUDY_FORMAT, **BM25_PARAMETERS})}"
+
+
+def zero_shot_id(base_model: str) -> str:
+    return f"zero-shot-{short_hash({'format': STUDY_FORMAT, 'model': base_model})}"
+
+
+def trained_id(model: TrainedModel) -> str:
+    return f"{model.family}-{model.name}"
+
+
+def dense_system(model: str | Path, config: StudyConfig, name: str) -> DenseSystem:
+    """A dense system of the study: the model's own prompts, encoded with the study's precision and maximum
+    length (the same for every system, whatever length a model was trained at)."""
+    from pyterrier_hybrid.retrieval import DenseEncoder
+    return DenseSystem(DenseEncoder(str(model), fast=config.fast, batch_size=config.encode_batch_size,
+                                    max_seq_length=config.eval_max_seq_length), name)
+
+
+class StudyRunner:
+    """Trains and evaluates the parts of one study through its store."""
+
+    def __init__(self, config: StudyConfig, store: StudyStore):
+        self.config, self.store = config, store
+        self._collections: dict[str, Collection] = {}
+
+    def collection(self, family: str) -> Collection:
+        """A family's queries and candidates, read once and shared by every system."""
+        if family not in self._collections:
+            c = self.config
+            collection = Collection.load(family, c.eval_languages, with_context=c.with_context)
+            self._collections[family] = collection.sample_queries(c.eval_items) if c.eval_items else collection
+        return self._collections[family]
+
+    def trained_model(self, model: TrainedModel) -> Path:
+        """The model's directory: stored, resumed from its last checkpoint, or trained now."""
+        from pyterrier_hybrid.training import ParallelQA, train
+        done = self.store.finished_model(model)
+        if done is not None:
+            return done
+        out = self.store.model_dir(model)
+        data = ParallelQA.from_irds(model.family, model.setup.languages, model.with_context)
+        if model.setup.items:
+            data = data.sample_items(model.setup.items, model.seed)
+        checkpoints = out / "checkpoints"
+        resume = checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*"))
+        logger.info("%s: %s", training_part(model), "resuming from the last checkpoint" if resume else "training")
+        start = time.monotonic()
+        config = model.config.replace(save_steps=max(10, (model.config.steps or 40) // 4))
+        train(model.base_model, data, config, output_dir=out, resume=resume)
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
+        self.store.finish_training(model, {"seconds": round(time.monotonic() - start, 1), "resumed": resume,
+                                           "data": data.summary()})
+        return out
+
+    def evaluation(self, family: str, system_id: str, make_system: Callable[[], System]) -> pd.DataFrame | None:
+        """Per-query values of one system on every setting of ``family``: stored, or computed and stored now
+        (None when it is not stored and the store is ``stored_only``)."""
+        path = self.store.evaluation_path(family, system_id, self.config.eval_key(family))
+        name = f"evaluate {family} {system_id}"
+        stored = self.store.load_evaluation(path, name)
+        if stored is not None:
+            return stored
+        if self.store.stored_only:
+            self.store.missing.append(name)
+            return None
+        system = make_system()  # may train the model first: that time is the training part's, not counted here
+        start = time.monotonic()
+        result = run_matrix(family, [system], collection=self.collection(family), per_query=True)
+        record = {"seconds": round(time.monotonic() - start, 1), "texts encoded": result.encoded.get(system.name)}
+        self.store.save_evaluation(path, name, result.per_query, record)
+        return result.per_query
+
+    def bm25(self, family: str) -> pd.DataFrame | None:
+        return self.evaluation(family, bm25_id(), BM25System)
+
+    def zero_shot(self, family: str) -> pd.DataFrame | None:
+        make = lambda: dense_system(self.config.base_model, self.config, "zero-shot")  # noqa: E731
+        return self.evaluation(family, zero_shot_id(self.config.base_model), make)
+
+    def trained(self, model: TrainedModel) -> pd.DataFrame | None:
+        """Per-query values of a fine-tuned model on the family it is evaluated on. The model is trained (or
+        resumed) only when that evaluation is not stored: stored evaluations outlive model weights."""
+        make = lambda: dense_system(self.trained_model(model), self.config, model.strategy)  # noqa: E731
+        per_query = self.evaluation(EVALUATED_ON[model.family], trained_id(model), make)
+        self.store.note_stored_training(model)
+        return per_query

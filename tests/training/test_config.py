@@ -1,0 +1,51 @@
+"""TrainConfig: one shape of training options, validated at once, keyed by what determines the model."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pyterrier_hybrid.training.config import RUN_FIELDS, STRATEGY_NAMES, TrainConfig
+from pyterrier_hybrid.training.train import train_config
+
+
+def test_key_covers_what_determines_the_model_and_nothing_else():
+    base = TrainConfig()
+    for name in RUN_FIELDS:
+        changed = base.replace(**{name: "cpu" if name == "device" else 7})
+        assert changed.key() == base.key(), name
+    for changes in ({"strategy": "xy"}, {"alpha": 0.5}, {"mono_xx": True}, {"seed": 1}, {"steps": 3},
+                    {"query_prompt": "q: "}, {"word_embeddings": "trained"}, {"loss": "symmetric"}):
+        assert base.replace(**changes).key() != base.key(), changes
+    assert set(base.model_fields()) == {f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"strategy": "mixed"}, "unknown strategy 'mixed'; valid: " + ", ".join(STRATEGY_NAMES)),
+    ({"loss": "triplet"}, "unknown loss"),
+    ({"precision": "fp16"}, "unknown training precision"),
+    ({"strategy": "xx", "alpha": 0.5}, "alpha applies to the hybrid strategy only"),
+    ({"alpha": 1.5}, "alpha must lie in"),
+    ({"steps": 0}, "steps must be >= 1"),
+    ({"epochs": 0}, "epochs must be > 0"),
+    ({"batch_size": 1}, "batch_size must be >= 2"),
+    ({"learning_rate": -1}, "learning_rate must be > 0"),
+])
+def test_bad_values_fail_at_once(changes, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**changes)
+
+
+def test_auto_precision_is_resolved_so_the_key_records_what_ran():
+    from pyterrier_hybrid.core.cpu import native_bf16
+    assert TrainConfig(precision="auto").precision == ("bf16" if native_bf16() else "fp32")
+
+
+def test_old_keywords_still_work_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="max_steps"):
+        config = train_config(None, max_steps=5, bf16=True, freeze_word_embeddings=False)
+    assert (config.steps, config.precision, config.word_embeddings) == (5, "bf16", "trained")
+    with pytest.warns(DeprecationWarning, match="strategy"):
+        assert train_config("xy").strategy == "xy"
+    with pytest.raises(TypeError, match="unknown option"):
+        train_config(None, batchsize=4)
