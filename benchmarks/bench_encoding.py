@@ -101,7 +101,7 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
 
 
 def map_differences(args) -> None:
-    from pyterrier_hybrid.evaluation.matrix import DenseSystem, run_matrix
+    from pyterrier_hybrid.evaluation import DenseSystem, run_matrix
     from pyterrier_hybrid.retrieval import DenseEncoder
 
     os.environ.setdefault("PYTERRIER_HYBRID_LAREQA", str(data_root()))

@@ -43,7 +43,7 @@ class Timed:
 
 def main() -> None:
     os.environ.setdefault("PYTERRIER_HYBRID_LAREQA", str(DEFAULT_DATA))
-    from pyterrier_hybrid.evaluation.matrix import Collection, DenseSystem, run_matrix
+    from pyterrier_hybrid.evaluation import Collection, DenseSystem, run_matrix
     from pyterrier_hybrid.models import DEFAULT_MODEL
     from pyterrier_hybrid.retrieval import DenseEncoder
 

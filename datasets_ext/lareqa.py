@@ -33,7 +33,7 @@ from datasets_ext.languages import LANGUAGES
 from datasets_ext.lareqa_source import MANIFEST, lareqa_file
 from datasets_ext.records import LangQuery, LareqaDoc
 from datasets_ext.registration import PackageYamlDocumentation, register_dataset
-from datasets_ext.settings import Setting, settings
+from datasets_ext.settings import Setting, register_builder, settings
 
 QRELS_DEFS = {1: "the sentence that contains the answer"}
 
@@ -247,6 +247,7 @@ def _register() -> list[str]:
     ids = []
     documentation = PackageYamlDocumentation("lareqa.yaml")
     for family, langs in LANGUAGES.items():
+        register_builder(family, setting_dataset)
         register_dataset(ids, family, Dataset(PoolDocs(family, langs), documentation(family)))
         for s in settings(family):
             dataset = setting_dataset(s, documentation(f"{family}/{s.kind}"))

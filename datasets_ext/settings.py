@@ -6,7 +6,7 @@ evaluation matrix all enumerate settings here, and ask :meth:`Setting.dataset` f
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from datasets_ext.languages import LANGUAGES, MIRACL_LANGUAGES, MULTI, check_languages
@@ -52,8 +52,17 @@ class Setting:
         import ir_datasets
         if self.dataset_id is not None:
             return ir_datasets.load(self.dataset_id)
-        from datasets_ext.lareqa import setting_dataset
-        return setting_dataset(self)
+        return _BUILDERS[self.family](self)
+
+
+#: family -> builder of the dataset of a setting that has no registered id (a multilingual pool over some of the
+#: languages); each family's module registers its own, so this module imports none of them.
+_BUILDERS: dict[str, Callable[[Setting], object]] = {}
+
+
+def register_builder(family: str, builder: Callable[[Setting], object]) -> None:
+    """Let :meth:`Setting.dataset` build ``family``'s unregistered settings with ``builder``."""
+    _BUILDERS[family] = builder
 
 
 def setting(family: str, query_lang: str, pool: str | None = None, *, languages: Sequence[str] | None = None,

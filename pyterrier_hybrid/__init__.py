@@ -1,20 +1,30 @@
 """pyterrier-hybrid: hybrid batch training of multilingual dense retrievers for PyTerrier.
 
-Importing the package registers the XQuAD-R, MLQA-R and MIRACL datasets with ir_datasets.
-The names of the subpackages (``train``, ``ParallelQA``, ``DenseEncoder``, ``run_study``, ``resolve_model``, ...)
-are loaded on first access (``pyterrier_hybrid._lazy``), so the import does not pull in torch or
-sentence-transformers until they are needed.
+Importing the package registers the XQuAD-R, MLQA-R and MIRACL datasets with ir_datasets. The public API below
+is loaded on first access (``pyterrier_hybrid._lazy``), so the import does not pull in torch or
+sentence-transformers until they are needed; everything else stays importable from its module.
 """
 from __future__ import annotations
 
-import datasets_ext
-from datasets_ext import (FAMILIES, LANGUAGES, MIRACL_LANGUAGES, dataset_id, dataset_ids,
-                          check_languages)
-from pyterrier_hybrid import evaluation, experiments, models, retrieval, training
+import datasets_ext  # noqa: F401  (registers the datasets)
 from pyterrier_hybrid._lazy import lazy_exports
 
 __version__ = "0.1.0"
-_LAZY = {name: sub.__name__.rsplit(".", 1)[1]
-         for sub in (training, retrieval, evaluation, experiments, models) for name in sub.__all__}
-__all__ = ["FAMILIES", "LANGUAGES", "MIRACL_LANGUAGES", "dataset_id", "dataset_ids", "check_languages", *_LAZY]
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "datasets_ext": ("FAMILIES", "KINDS", "LANGUAGES", "Setting", "dataset_id", "dataset_ids", "settings"),
+    "training.config": ("STRATEGY_NAMES", "TrainConfig"),
+    "training.parallel_qa": ("ParallelQA",),
+    "training.train": ("train",),
+    "training.samplers": ("HybridBatchSampler", "XXBatchSampler", "XXMonoBatchSampler", "XYBatchSampler"),
+    "retrieval.encoder": ("DenseEncoder",),
+    "retrieval.index": ("DenseIndex",),
+    "retrieval.bm25": ("BM25Index", "BM25Indexer"),
+    "evaluation.bias": ("RankDistance", "SameLangPref"),
+    "evaluation.collection": ("Collection",),
+    "evaluation.systems": ("BM25System", "DenseSystem"),
+    "evaluation.matrix": ("run_matrix",),
+    "experiments.config": ("StudyConfig", "TrainingSetup", "full_config", "quick_config"),
+    "experiments.reproduce": ("run_study",),
+    "experiments.sweep": ("run_sweep",),
+    "models.resolve": ("DEFAULT_MODEL", "resolve_model"),
+})

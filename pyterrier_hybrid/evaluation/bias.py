@@ -15,7 +15,7 @@ with ≥ 2 relevant candidates (every multilingual XQuAD-R query has 11), or the
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,7 +23,7 @@ from ir_measures import Metric, measures
 from ir_measures.measures.base import Agg, Measure
 
 from datasets_ext.ids import languages_of
-from pyterrier_hybrid.evaluation.ranks import docno_keys
+from pyterrier_hybrid.evaluation.ranks import docno_keys, relevant_ranks
 
 
 def rank_distance_values(query: np.ndarray, rank: np.ndarray, num_queries: int) -> np.ndarray:
@@ -50,6 +50,23 @@ def same_language_preference_values(query: np.ndarray, rank: np.ndarray, same_la
     np.minimum.at(others, query[~same_language], rank[~same_language])
     defined = (np.bincount(query, minlength=num_queries) >= 2) & np.isfinite(own)
     return np.where(defined, (own < others).astype(np.float64), np.nan)
+
+
+def bias_per_query(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
+                   ) -> pd.DataFrame:
+    """Rank distance and same-language preference per query (query_id, measure, value); NaN for queries with
+    fewer than 2 relevant candidates, which the measures leave out."""
+    rel = qrels[qrels["relevance"] > 0]
+    query, query_ids = pd.factorize(rel["query_id"])
+    rows = pd.Index(qids).get_indexer(query_ids)[query]
+    cols = pd.Index(docnos).get_indexer(rel["doc_id"])
+    ranks = relevant_ranks(scores, rows, cols, docno_keys(docnos))
+    same = languages_of(rel["query_id"]) == languages_of(rel["doc_id"])
+    n = len(query_ids)
+    values = {"RankDistance": rank_distance_values(query, ranks, n),
+              "SameLangPref": same_language_preference_values(query, ranks, same, n)}
+    return pd.concat([pd.DataFrame({"query_id": query_ids, "measure": name, "value": v})
+                      for name, v in values.items()], ignore_index=True)
 
 
 def same_language_mask(query_ids: pd.Series, doc_ids: pd.Series) -> np.ndarray:

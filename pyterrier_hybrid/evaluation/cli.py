@@ -5,7 +5,9 @@ import argparse
 
 from datasets_ext import FAMILIES, KINDS
 from pyterrier_hybrid import cli_options
-from pyterrier_hybrid.evaluation.matrix import BM25System, Collection, DenseSystem, run_matrix
+from pyterrier_hybrid.evaluation.collection import Collection
+from pyterrier_hybrid.evaluation.matrix import run_matrix
+from pyterrier_hybrid.evaluation.systems import BM25System, DenseSystem
 
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:

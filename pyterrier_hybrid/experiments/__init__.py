@@ -4,26 +4,15 @@ Names are loaded from their modules on first access (see ``pyterrier_hybrid._laz
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyterrier_hybrid._lazy import lazy_exports
 
-_LAZY = {
-    **dict.fromkeys(("DISPLAY_NAMES", "EVALUATED_ON", "TRAINED_SYSTEMS", "StudyConfig", "TrainedModel", "TrainingSetup",
-                     "full_config", "quick_config"), "config"),
-    "run_study": "reproduce", "holm": "significance", "paired_tests": "significance", "StudyStore": "store",
-    "StudyRunner": "runner", "StudyResult": "study_report", "SWEEP_PARAMETERS": "sweep", "plot_sweep": "sweep",
-    "run_sweep": "sweep",
-}
-__all__ = sorted(_LAZY)
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
-
-if TYPE_CHECKING:
-    from pyterrier_hybrid.experiments.config import (DISPLAY_NAMES, EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig,
-                                                     TrainedModel, TrainingSetup, full_config, quick_config)
-    from pyterrier_hybrid.experiments.reproduce import run_study
-    from pyterrier_hybrid.experiments.runner import StudyRunner
-    from pyterrier_hybrid.experiments.significance import holm, paired_tests
-    from pyterrier_hybrid.experiments.store import StudyStore
-    from pyterrier_hybrid.experiments.study_report import StudyResult
-    from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, plot_sweep, run_sweep
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "config": ("DISPLAY_NAMES", "EVALUATED_ON", "TRAINED_SYSTEMS", "StudyConfig", "TrainedModel", "TrainingSetup",
+               "full_config", "quick_config"),
+    "reproduce": ("run_study",),
+    "runner": ("StudyRunner",),
+    "significance": ("holm", "paired_tests"),
+    "store": ("StudyStore",),
+    "study_report": ("StudyResult",),
+    "sweep": ("SWEEP_PARAMETERS", "plot_sweep", "run_sweep"),
+})

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from pyterrier_hybrid.core.keys import short_hash
-from pyterrier_hybrid.evaluation.matrix import BM25System, Collection, DenseSystem, System, run_matrix
+from pyterrier_hybrid.evaluation.collection import Collection
+from pyterrier_hybrid.evaluation.matrix import run_matrix
+from pyterrier_hybrid.evaluation.systems import BM25System, DenseSystem, System
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, STUDY_FORMAT, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.store import StudyStore, training_part
 

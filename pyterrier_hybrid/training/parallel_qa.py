@@ -1,7 +1,7 @@
 """``ParallelQA``: question-answer items that exist in one or more languages.
 
 Each row is one (item, language) with its question and answer text, held once in an Arrow table
-sorted by item then language. The two training sets of DESIGN.md are views of that table: the
+sorted by item then language. The two training sets of docs/method.md are views of that table: the
 monolingual set is every row, the cross-lingual set is every row of an item in >= 2 languages
 (its answer language is drawn per epoch by :mod:`pyterrier_hybrid.training.pairs`).
 """

@@ -8,7 +8,7 @@ import pytest
 import datasets_ext
 from datasets_ext import KINDS, LANGUAGES, Setting, settings
 from datasets_ext.settings import setting
-from pyterrier_hybrid.evaluation.matrix import Collection, qrels_frame
+from pyterrier_hybrid.evaluation.collection import Collection, qrels_frame
 
 
 def test_settings_counts_and_kinds():

@@ -7,7 +7,7 @@ import pytest
 from ir_measures import AP, RR, nDCG
 
 import pyterrier_hybrid as ph
-from pyterrier_hybrid.evaluation.matrix import Collection, DenseSystem, run_matrix
+from pyterrier_hybrid.evaluation import Collection, DenseSystem, run_matrix
 from pyterrier_hybrid.retrieval import DenseEncoder, DenseIndex
 from pyterrier_hybrid.retrieval.bm25 import BM25Index
 

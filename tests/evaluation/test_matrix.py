@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from datasets_ext import LANGUAGES
-from pyterrier_hybrid.evaluation.matrix import BM25System, Collection, DenseSystem, run_matrix
+from pyterrier_hybrid.evaluation import BM25System, Collection, DenseSystem, run_matrix
 from pyterrier_hybrid.retrieval import DenseEncoder
 
 FAMILY = "mlqa-r"
