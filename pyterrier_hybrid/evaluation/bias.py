@@ -1,21 +1,25 @@
 """Language-bias measures of the multilingual pool, from ranks and as ir_measures measures.
 
-Both are defined per query with ≥ 2 relevant candidates (others get NaN and are left out of
-the mean), on 1-based ranks in the full pool ranking with trec_eval's tie-break:
+Per query, on 1-based ranks in the ranking of the pool with trec_eval's tie-break:
 
 * **rank distance**: max minus min rank of the query's relevant candidates (0 is ideal);
 * **same-language preference**: 1 if the relevant candidate in the query's language (id prefix)
   outranks all the others, else 0; unbiased value: the mean of 1/#relevant.
 
-``RankDistance`` and ``SameLangPref`` are ir_measures measures (evaluated by ir_measures'
-runtime provider), so they work in ``ir_measures.calc_aggregate`` and ``pt.Experiment``. Pass
-the run of the whole pool: a relevant candidate missing from the run is ranked just below the
-last retrieved one. ``pt.Experiment`` averages per-query values itself, so give it only queries
-with ≥ 2 relevant candidates (every multilingual XQuAD-R query has 11), or the mean is NaN.
+**When a value is defined.** Only when the query has at least 2 relevant candidates (for the preference, one of
+them in the query's language) and *every* relevant candidate is in the run. A query absent from the run, a
+relevant candidate missing from it (a truncated run), or qrels naming a document outside the pool make the
+query's value undefined: NaN, never a plausible number. ``RankDistance@k`` reads the run as cut at k and gives
+every relevant candidate below k, or missing, the rank k + 1, so a truncated run of depth >= k has a defined value.
+Aggregates (``ir_measures.calc_aggregate``) leave undefined queries out of the mean and say in one warning how
+many. ``pt.Experiment`` averages per-query values itself, so a NaN makes its mean NaN: give it the topics of
+:func:`defined_topics`, and retrieve the whole pool (``num_results=None``) or use ``RankDistance@k``.
+Pass the measure objects (``ph.RankDistance``) to ``pt.Experiment``: it parses strings as trec_eval names.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,41 +30,52 @@ from datasets_ext.ids import languages_of
 from pyterrier_hybrid.evaluation.ranks import docno_keys, relevant_ranks
 
 
+def _complete(query: np.ndarray, rank: np.ndarray, num_queries: int) -> np.ndarray:
+    """Per query: at least 2 relevant candidates, every one of them ranked (no NaN rank)."""
+    count = np.bincount(query, minlength=num_queries)
+    missing = np.bincount(query, np.isnan(rank).astype(np.float64), minlength=num_queries)
+    return (count >= 2) & (missing == 0)
+
+
 def rank_distance_values(query: np.ndarray, rank: np.ndarray, num_queries: int) -> np.ndarray:
-    """Per-query max − min rank over the relevant candidates (NaN with fewer than 2).
+    """Per-query max − min rank over the relevant candidates; NaN (undefined) with fewer than 2 of them or
+    any of them unranked (NaN rank).
 
     ``query`` (ints in ``range(num_queries)``) and ``rank`` have one entry per relevant candidate.
     """
     query, rank = np.asarray(query, dtype=np.int64), np.asarray(rank, dtype=np.float64)
     hi, lo = np.full(num_queries, -np.inf), np.full(num_queries, np.inf)
-    np.maximum.at(hi, query, rank)
-    np.minimum.at(lo, query, rank)
-    return np.where(np.bincount(query, minlength=num_queries) >= 2, hi - lo, np.nan)
+    np.fmax.at(hi, query, rank)
+    np.fmin.at(lo, query, rank)
+    return np.where(_complete(query, rank, num_queries), hi - lo, np.nan)
 
 
 def same_language_preference_values(query: np.ndarray, rank: np.ndarray, same_language: np.ndarray,
                                     num_queries: int) -> np.ndarray:
-    """Per-query 1.0 if the same-language candidate has the best rank, else 0.0 (NaN with fewer than 2
-    relevant candidates or none in the query's language); ``same_language`` flags each entry."""
+    """Per-query 1.0 if the same-language candidate has the best rank, else 0.0; NaN (undefined) with fewer than
+    2 relevant candidates, none in the query's language, or any unranked; ``same_language`` flags each entry."""
     query, rank = np.asarray(query, dtype=np.int64), np.asarray(rank, dtype=np.float64)
     same_language = np.asarray(same_language, dtype=bool)
     own = np.full(num_queries, np.inf)
-    np.minimum.at(own, query[same_language], rank[same_language])
+    np.fmin.at(own, query[same_language], rank[same_language])
     others = np.full(num_queries, np.inf)
-    np.minimum.at(others, query[~same_language], rank[~same_language])
-    defined = (np.bincount(query, minlength=num_queries) >= 2) & np.isfinite(own)
+    np.fmin.at(others, query[~same_language], rank[~same_language])
+    defined = _complete(query, rank, num_queries) & np.isfinite(own)
     return np.where(defined, (own < others).astype(np.float64), np.nan)
 
 
 def bias_per_query(scores: np.ndarray, qids: Sequence[str], docnos: Sequence[str], qrels: pd.DataFrame
                    ) -> pd.DataFrame:
-    """Rank distance and same-language preference per query (query_id, measure, value); NaN for queries with
-    fewer than 2 relevant candidates, which the measures leave out."""
+    """Rank distance and same-language preference per query (query_id, measure, value) from a (queries × pool)
+    score matrix, the full ranking of the pool; NaN where undefined (see the module docstring): fewer than 2
+    relevant candidates, or one outside the pool."""
     rel = qrels[qrels["relevance"] > 0]
     query, query_ids = pd.factorize(rel["query_id"])
     rows = pd.Index(qids).get_indexer(query_ids)[query]
     cols = pd.Index(docnos).get_indexer(rel["doc_id"])
-    ranks = relevant_ranks(scores, rows, cols, docno_keys(docnos))
+    ranks = np.full(len(rel), np.nan)
+    ranked = (rows >= 0) & (cols >= 0)
+    ranks[ranked] = relevant_ranks(scores, rows[ranked], cols[ranked], docno_keys(docnos))
     same = languages_of(rel["query_id"]) == languages_of(rel["doc_id"])
     n = len(query_ids)
     values = {"RankDistance": rank_distance_values(query, ranks, n),
@@ -74,22 +89,49 @@ def same_language_mask(query_ids: pd.Series, doc_ids: pd.Series) -> np.ndarray:
     return languages_of(query_ids) == languages_of(doc_ids)
 
 
-class NanMeanAgg(Agg):
-    """Mean over the defined (non-NaN) values; NaN when there is none."""
+def defined_topics(topics: pd.DataFrame, qrels: pd.DataFrame, pool: Iterable[str] | None = None) -> pd.DataFrame:
+    """The topics (``qid`` column, as PyTerrier has them) whose bias measures can be defined: at least 2
+    relevant candidates in ``qrels`` (``qid``/``docno``/``label`` or ir_measures' columns), all of them in
+    ``pool`` (document ids, when given). Dropped topics are counted in one warning. For ``pt.Experiment``, whose
+    mean is NaN as soon as one query's value is undefined."""
+    q = qrels.rename(columns={"qid": "query_id", "docno": "doc_id", "label": "relevance"})
+    rel = q[q["relevance"] > 0]
+    outside = ~rel["doc_id"].isin(set(pool)) if pool is not None else pd.Series(False, index=rel.index)
+    counts = rel.groupby("query_id").size()
+    spoiled = set(rel.loc[outside.to_numpy(), "query_id"])
+    keep = set(counts[counts >= 2].index) - spoiled
+    kept = topics[topics["qid"].isin(keep)]
+    if len(kept) < len(topics):
+        warnings.warn(f"{len(topics) - len(kept)} of {len(topics)} topics have no defined language-bias value "
+                      f"(fewer than 2 relevant candidates{', or one outside the pool' if pool is not None else ''})"
+                      f"; they are left out", stacklevel=2)
+    return kept
 
-    def __init__(self) -> None:
-        self.values: list[float] = []
+
+class NanMeanAgg(Agg):
+    """Mean over the defined (non-NaN) values, with one warning naming how many were undefined; NaN when none is
+    defined."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.values, self.undefined = name, [], 0
 
     def add(self, value: float) -> None:
-        if not np.isnan(value):
+        if np.isnan(value):
+            self.undefined += 1
+        else:
             self.values.append(value)
 
     def result(self) -> float:
+        if self.undefined:
+            warnings.warn(f"{self.name}: {self.undefined} of {self.undefined + len(self.values)} queries have no "
+                          "defined value (fewer than 2 relevant candidates, or one missing from the run or outside "
+                          "the pool) and are left out of the mean", stacklevel=2)
         return float(np.mean(self.values)) if self.values else float("nan")
 
 
-def _relevant_ranks_in_run(qrels: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
-    """Relevant (query_id, doc_id) pairs with their 1-based trec_eval rank in ``run`` (absent → after last)."""
+def _relevant_ranks_in_run(qrels: pd.DataFrame, run: pd.DataFrame, cutoff: int | None) -> pd.DataFrame:
+    """Relevant (query_id, doc_id) pairs with their 1-based trec_eval rank in ``run``: NaN when missing from the
+    run; with ``cutoff`` k, k + 1 when missing or ranked below k (queries absent from the run stay NaN)."""
     qrels = qrels[qrels["relevance"] > 0][["query_id", "doc_id"]]
     run = run[run["query_id"].isin(qrels["query_id"])]
     codes, _ = pd.factorize(run["query_id"])
@@ -97,8 +139,9 @@ def _relevant_ranks_in_run(qrels: pd.DataFrame, run: pd.DataFrame) -> pd.DataFra
     ranked = run.iloc[order][["query_id", "doc_id"]].copy()
     ranked["rank"] = ranked.groupby("query_id", sort=False).cumcount() + 1
     merged = qrels.merge(ranked, on=["query_id", "doc_id"], how="left")
-    fallback = merged["query_id"].map(ranked.groupby("query_id").size()).fillna(0) + 1
-    merged["rank"] = merged["rank"].fillna(fallback)
+    if cutoff is not None:
+        in_run = merged["query_id"].isin(ranked["query_id"])
+        merged.loc[in_run, "rank"] = merged.loc[in_run, "rank"].fillna(cutoff + 1).clip(upper=cutoff + 1)
     return merged
 
 
@@ -111,26 +154,29 @@ class _BiasMeasure(Measure):
     QREL_INPUTS = ["query_id", "doc_id", "relevance"]
 
     def aggregator(self) -> Agg:
-        return NanMeanAgg()
+        return NanMeanAgg(str(self))
 
     def per_query(self, pairs: pd.DataFrame, query: np.ndarray, num_queries: int) -> np.ndarray:
         raise NotImplementedError
 
     def runtime_impl(self, qrels: pd.DataFrame, run: pd.DataFrame) -> Iterator[Metric]:
         """Called by ir_measures' runtime provider with the qrels and run of all queries."""
-        pairs = _relevant_ranks_in_run(qrels, run)
+        pairs = _relevant_ranks_in_run(qrels, run, self.params.get("cutoff"))
         query, query_ids = pd.factorize(pairs["query_id"])
         for qid, value in zip(query_ids, self.per_query(pairs, query, len(query_ids))):
             yield Metric(qid, self, float(value))
 
 
 class _RankDistance(_BiasMeasure):
-    """Max minus min rank of a query's relevant candidates in the full pool ranking (lower = less bias)."""
+    """Max minus min rank of a query's relevant candidates in the pool ranking (lower = less bias); ``@k``: ranks
+    beyond k, and missing candidates, count as k + 1."""
 
     NAME = __name__ = "RankDistance"
+    SUPPORTED_PARAMS = {"cutoff": measures.ParamInfo(dtype=int, required=False,
+                                                     desc="ranks beyond it (or missing) count as cutoff + 1")}
 
     def per_query(self, pairs: pd.DataFrame, query: np.ndarray, num_queries: int) -> np.ndarray:
-        return rank_distance_values(query, pairs["rank"].to_numpy(), num_queries)
+        return rank_distance_values(query, pairs["rank"].to_numpy(float), num_queries)
 
 
 class _SameLangPref(_BiasMeasure):
@@ -140,7 +186,7 @@ class _SameLangPref(_BiasMeasure):
 
     def per_query(self, pairs: pd.DataFrame, query: np.ndarray, num_queries: int) -> np.ndarray:
         same = same_language_mask(pairs["query_id"], pairs["doc_id"])
-        return same_language_preference_values(query, pairs["rank"].to_numpy(), same, num_queries)
+        return same_language_preference_values(query, pairs["rank"].to_numpy(float), same, num_queries)
 
 
 RankDistance = _RankDistance()

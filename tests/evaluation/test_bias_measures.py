@@ -62,13 +62,19 @@ def test_from_ranks_equal_brute_force():
     np.testing.assert_array_equal(same_language_preference_values(query, rank, same, 3), [0, 1, np.nan])
 
 
-def test_ties_use_trec_eval_order_and_missing_candidates_rank_last():
+def test_ties_use_trec_eval_order_and_a_missing_candidate_is_undefined_or_k_plus_1():
     qrels = pd.DataFrame({"query_id": ["de:q"] * 3, "doc_id": ["de:1", "en:1", "es:1"], "relevance": 1})
-    # de:1 and en:1 tie: trec_eval ranks the larger docno (en:1) first; es:1 is not retrieved
-    run = pd.DataFrame({"query_id": "de:q", "doc_id": ["de:1", "en:1", "fr:0"], "score": [1.0, 1.0, 0.5]})
+    # de:1 and en:1 tie: trec_eval ranks the larger docno (en:1) first; es:1 comes last
+    run = pd.DataFrame({"query_id": "de:q", "doc_id": ["de:1", "en:1", "fr:0", "es:1"],
+                        "score": [1.0, 1.0, 0.5, 0.2]})
     agg = ir_measures.calc_aggregate([ph.RankDistance, ph.SameLangPref], qrels, run)
-    assert agg[ph.RankDistance] == 4 - 1  # en:1 rank 1, de:1 rank 2, es:1 after the last retrieved: 4
+    assert agg[ph.RankDistance] == 4 - 1  # en:1 rank 1, de:1 rank 2, es:1 rank 4
     assert agg[ph.SameLangPref] == 0
+    # es:1 not retrieved: undefined (before: 3, as if it were ranked right after the last retrieved); @3: rank 4
+    truncated = run[run["doc_id"] != "es:1"]
+    with pytest.warns(UserWarning, match="1 of 1 queries have no defined value"):
+        assert np.isnan(ir_measures.calc_aggregate([ph.RankDistance], qrels, truncated)[ph.RankDistance])
+    assert ir_measures.calc_aggregate([ph.RankDistance @ 3], qrels, truncated)[ph.RankDistance @ 3] == 4 - 1
 
 
 def test_parse_by_name():
