@@ -15,6 +15,8 @@ or non-persistent workers (started after ``set_epoch``).
 """
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
@@ -42,6 +44,7 @@ class PairKeys:
         self.items = data.item_codes
         self.langs = data.lang_codes
         self.cross_rows = np.flatnonzero(counts[data.item_codes] >= 2)
+        self.token = f"pyterrier-hybrid pair keys {uuid.uuid4().hex}"
 
     @property
     def n_mono(self) -> int:
@@ -98,7 +101,14 @@ class PairKeys:
         return {"anchor": table["question"].take(q).to_pylist(), "positive": table["answer"].take(a).to_pylist()}
 
     def dataset(self):
-        """The ``datasets.Dataset`` the trainer indexes: one key per row, texts resolved on access."""
+        """The ``datasets.Dataset`` the trainer indexes: one key per row, texts resolved on access. Its info
+        carries :attr:`token`, by which the samplers recognise it (:meth:`owns`)."""
         import datasets
-        keys = datasets.Dataset.from_dict({"key": np.arange(self.n_mono + self.n_cross, dtype=np.int64)})
+        info = datasets.DatasetInfo(description=self.token)
+        keys = datasets.Dataset.from_dict({"key": np.arange(self.n_mono + self.n_cross, dtype=np.int64)}, info=info)
         return keys.with_transform(lambda batch: self.texts(batch["key"]))
+
+    def owns(self, dataset) -> bool:
+        """Whether ``dataset`` is (derived from) :meth:`dataset` of these keys: the samplers' keys index it."""
+        info = getattr(dataset, "info", None)
+        return getattr(info, "description", None) == self.token and len(dataset) == self.n_mono + self.n_cross

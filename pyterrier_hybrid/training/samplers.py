@@ -37,8 +37,10 @@ logger = logging.getLogger(__name__)
 class BatchStats:
     """Realised counts of batch types and of (question language, answer language) pairs.
 
-    A sampler registers each epoch's plan (``start_epoch``) and counts the batches it yields
-    (``count_batch``, one increment); the counts are folded in lazily, keeping iteration cheap.
+    A sampler registers each epoch's plan (``start_epoch``) and counts the batches it yields (``count_batch``).
+    A data loader reads ahead, so under a trainer the batches actually trained on are counted instead by
+    :meth:`callback` (``consume``), which also skips the batches a resumed run trained before. Counts are
+    folded in lazily, keeping iteration cheap.
     """
 
     def __init__(self, languages: tuple[str, ...]):
@@ -48,21 +50,55 @@ class BatchStats:
         self._kinds: list[str] = []
         self._codes = np.zeros((0, 0), dtype=np.int64)
         self._yielded = 0
+        self._consumed: int | None = None  # batches trained on, once a trainer reports them
+        self._start = 0  # position in the plan of the first batch to count
+        self._skip = 0   # batches of the next plan trained before a resume
 
     def start_epoch(self, kinds: list[str], q_langs: np.ndarray, a_langs: np.ndarray) -> None:
         """Register a plan: one kind and one row of language codes per batch."""
         self._fold()
         self._kinds, self._codes = kinds, q_langs * len(self.languages) + a_langs
+        self._start, self._skip = self._skip, 0
 
     def count_batch(self) -> None:
         """The next batch of the registered plan was yielded."""
         self._yielded += 1
 
+    def consume(self, n: int) -> None:
+        """``n`` more batches of the plan were trained on (from then on the trainer's count replaces yields)."""
+        self._consumed = (self._consumed or 0) + n
+
+    def skip(self, n: int) -> None:
+        """The first ``n`` batches of the next registered plan were trained before (a resumed run)."""
+        self._skip = n
+
+    def callback(self, batches_per_step: int):
+        """A ``TrainerCallback`` counting the batches each optimiser step trained on (``batches_per_step``:
+        gradient accumulation steps × world size)."""
+        from transformers import TrainerCallback
+        stats = self
+
+        class ConsumedBatches(TrainerCallback):
+            def on_train_begin(self, args, state, control, train_dataloader=None, **kwargs):
+                stats.consume(0)
+                if state.global_step and train_dataloader is not None:
+                    per_epoch = max(1, len(train_dataloader) // args.gradient_accumulation_steps)
+                    stats.skip(state.global_step % per_epoch * batches_per_step)
+
+            def on_step_end(self, args, state, control, **kwargs):
+                stats.consume(batches_per_step)
+
+        return ConsumedBatches()
+
     def _fold(self) -> None:
-        n, size = self._yielded, len(self.languages)
-        self.types.update(self._kinds[:n])
-        self.pairs += np.bincount(self._codes[:n].ravel(), minlength=size * size).reshape(size, size)
-        self._kinds, self._codes, self._yielded = self._kinds[n:], self._codes[n:], 0
+        size = len(self.languages)
+        lo = self._start
+        hi = lo + (self._yielded - lo if self._consumed is None else self._consumed)
+        self.types.update(self._kinds[lo:hi])
+        self.pairs += np.bincount(self._codes[lo:hi].ravel(), minlength=size * size).reshape(size, size)
+        self._kinds, self._codes = self._kinds[hi:], self._codes[hi:]
+        self._yielded, self._start = max(0, self._yielded - hi), 0
+        self._consumed = None if self._consumed is None else 0
 
     def xx_share(self) -> float:
         """Share of X-X (``xx`` or ``xx-mono``) batches among all counted batches."""
@@ -138,6 +174,14 @@ class ParallelBatchSampler(DefaultBatchSampler):
                          valid_label_columns=valid_label_columns, generator=generator, seed=seed)
         if pairs.n_mono == 0:
             raise ValueError("the training data is empty: no (item, language) rows")
+        if not pairs.owns(dataset):
+            raise ValueError(
+                f"{type(self).__name__} draws keys of the PairKeys it was given, so it can only batch the dataset "
+                f"built from them: pass train_dataset=pairs.dataset() to the trainer, with the same PairKeys "
+                f"in the sampler (functools.partial({type(self).__name__}, pairs=pairs)). To train on your own "
+                "question-answer data, build it as ParallelQA (from_records / from_hf / from_jsonl / from_csv, "
+                "columns item_id, lang, question, answer) and use pyterrier_hybrid.train() or that recipe; "
+                f"got a dataset of {len(dataset)} rows with columns {getattr(dataset, 'column_names', '?')}")
         self.pairs = pairs
         self.stats = stats if stats is not None else BatchStats(pairs.data.languages)
         self.world_size = world_size or int(os.environ.get("WORLD_SIZE", "1"))

@@ -180,7 +180,8 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
         prompts={k: v for k, v in (("anchor", query_prompt), ("positive", document_prompt)) if v} or None,
         use_cpu=resolve_device(c.device) == "cpu", bf16=c.bf16, report_to="none", dataloader_num_workers=0)
     trainer = guarded_trainer_class()(model=model, args=args, train_dataset=dataset, evaluator=evaluator,
-                                      loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size))
+                                      loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size),
+                                      callbacks=[stats.callback(args.gradient_accumulation_steps * probe.world_size)])
     start = time.monotonic()
     result = trainer.train(resume_from_checkpoint=resume or None)
     elapsed = time.monotonic() - start
