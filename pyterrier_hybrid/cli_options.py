@@ -99,7 +99,8 @@ def add_strategy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--device", default=d.device, help="auto (GPU when present), cpu, cuda, ...")
     parser.add_argument("--save-steps", type=int, default=d.save_steps,
-                        help="checkpoint (and validation) interval")
+                        help="checkpoint (and validation) interval in steps (default: a checkpoint every "
+                             f"{d.checkpoint_minutes:g} minutes, none for shorter runs; validation: every 500 steps)")
     parser.add_argument("--validation-items", type=int, default=d.validation_items,
                         help="hold out this many items for validation and keep the best checkpoint")
 

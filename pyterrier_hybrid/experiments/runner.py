@@ -61,6 +61,7 @@ class StudyRunner:
     def trained_model(self, model: TrainedModel) -> Path:
         """The model's directory: stored, resumed from its last checkpoint, or trained now."""
         from pyterrier_hybrid.training import ParallelQA, train
+        from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_checkpoint
         done = self.store.finished_model(model)
         if done is not None:
             return done
@@ -68,13 +69,12 @@ class StudyRunner:
         data = ParallelQA.from_irds(model.family, model.setup.languages, model.with_context)
         if model.setup.items:
             data = data.sample_items(model.setup.items, model.seed)
-        checkpoints = out / "checkpoints"
-        resume = checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*"))
+        checkpoints = checkpoint_dir(out)
+        resume = last_complete_checkpoint(checkpoints) is not None
         logger.info("%s: %s", training_part(model), "resuming from the last checkpoint" if resume else "training")
         start = time.monotonic()
-        config = model.config.replace(save_steps=max(10, (model.config.steps or 40) // 4))
-        train(model.base_model, data, config, output_dir=out, resume=resume)
-        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; checkpoints are ~0.6 GB each
+        train(model.base_model, data, model.config, output_dir=out, resume=resume)
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; a checkpoint is ~0.6 GB
         self.store.finish_training(model, {"seconds": round(time.monotonic() - start, 1), "resumed": resume,
                                            "data": data.summary()})
         return out

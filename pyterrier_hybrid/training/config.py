@@ -27,7 +27,7 @@ TRAIN_PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
 #: What happens to the word-embedding matrix (82% of multilingual-e5-small's parameters).
 WORD_EMBEDDINGS: tuple[str, ...] = ("frozen", "trained")
 #: Fields that say how to run, not what to learn: left out of the key.
-RUN_FIELDS: frozenset[str] = frozenset({"device", "save_steps", "logging_steps"})
+RUN_FIELDS: frozenset[str] = frozenset({"device", "save_steps", "checkpoint_minutes", "logging_steps"})
 
 
 def _choose(name: str, value: object, valid: tuple) -> None:
@@ -62,7 +62,8 @@ class TrainConfig:
     seed: int = 0
     validation_items: int = 0
     device: str = "auto"
-    save_steps: int = 500
+    save_steps: int | None = None
+    checkpoint_minutes: float = 5.0
     logging_steps: int = 10
 
     def __post_init__(self) -> None:
@@ -87,7 +88,9 @@ class TrainConfig:
             ("mini_batch_size", self.mini_batch_size, self.mini_batch_size >= 1, ">= 1"),
             ("seed", self.seed, self.seed >= 0, ">= 0"),
             ("validation_items", self.validation_items, self.validation_items >= 0, ">= 0"),
-            ("save_steps", self.save_steps, self.save_steps >= 1, ">= 1"),
+            ("save_steps", self.save_steps, self.save_steps is None or self.save_steps >= 1,
+             ">= 1 (or None: a checkpoint every checkpoint_minutes)"),
+            ("checkpoint_minutes", self.checkpoint_minutes, self.checkpoint_minutes > 0, "> 0"),
             ("logging_steps", self.logging_steps, self.logging_steps >= 1, ">= 1")) if not ok]
         if problems:
             raise ValueError("; ".join(problems))

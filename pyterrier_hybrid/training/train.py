@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyterrier_hybrid.models import resolve_model
+from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_checkpoint, timed_checkpoints
 from pyterrier_hybrid.training.config import DEPRECATED_KEYWORDS, LOSSES, TrainConfig
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
@@ -133,22 +134,23 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     """Fine-tune ``base_model`` on ``data`` as ``config`` says (a :class:`TrainConfig`; ``overrides`` replace its
     fields, e.g. ``train(model, data, strategy="xy", steps=200)``); return the model.
 
-    Checkpoints (the last two) go to ``output_dir/checkpoints``; the final model, its card and ``batch_stats.json``
-    to ``output_dir``. ``resume`` continues from the last checkpoint there. Bad input raises ValueError before the
-    model is loaded.
+    The final model, its card and ``batch_stats.json`` go to ``output_dir``; checkpoints beside it, in
+    ``<output_dir>.checkpoints`` (see :mod:`~pyterrier_hybrid.training.checkpoints`: none for runs shorter than
+    ``checkpoint_minutes``, only the last complete one kept). ``resume`` continues from the last complete
+    checkpoint. Bad input raises ValueError before the model is loaded.
     """
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
-    from transformers.trainer_utils import get_last_checkpoint
 
     from pyterrier_hybrid.training.samplers import STRATEGIES, BatchStats, HybridBatchSampler
     config = train_config(config, **overrides)
     if len(data) == 0:
         raise ValueError(f"the training data ({data.source}) is empty")
     output_dir = Path(output_dir)
-    checkpoints = output_dir / "checkpoints"
-    if resume and not (checkpoints.is_dir() and get_last_checkpoint(str(checkpoints))):
-        raise ValueError(f"resume asked for, but {checkpoints} holds no checkpoint")
+    checkpoints = checkpoint_dir(output_dir)
+    resume_from = last_complete_checkpoint(checkpoints) if resume else None
+    if resume and resume_from is None:
+        raise ValueError(f"resume asked for, but {checkpoints} holds no checkpoint (none complete)")
     c = config
     train_data, held_out = data.split_items(c.validation_items, c.seed) if c.validation_items else (data, None)
     pairs = PairKeys(train_data, c.seed)
@@ -169,21 +171,27 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     query_prompt = model_prompts.get("query", "") if c.query_prompt is None else c.query_prompt
     document_prompt = model_prompts.get("document", "") if c.document_prompt is None else c.document_prompt
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
+    # validation needs step checkpoints (the best is kept with the last); otherwise by steps only when asked
+    every = c.save_steps or 500
+    save_policy = ({"save_strategy": "steps", "save_steps": every, "save_total_limit": 2, "eval_strategy": "steps",
+                    "eval_steps": every} if evaluator else
+                   {"save_strategy": "steps", "save_steps": c.save_steps, "save_total_limit": 1}
+                   if c.save_steps else {"save_strategy": "no", "save_total_limit": 1})
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints), per_device_train_batch_size=c.batch_size, num_train_epochs=c.epochs,
         max_steps=c.steps or -1, learning_rate=c.learning_rate, warmup_steps=c.warmup_ratio, seed=c.seed,
-        batch_sampler=sampler_factory, save_strategy="steps", save_steps=c.save_steps, save_total_limit=2,
-        logging_steps=c.logging_steps,
-        eval_strategy="steps" if evaluator else "no", eval_steps=c.save_steps,
+        batch_sampler=sampler_factory, logging_steps=c.logging_steps, **save_policy,
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model="eval_held_out_cosine_ndcg@10" if evaluator else None,
         prompts={k: v for k, v in (("anchor", query_prompt), ("positive", document_prompt)) if v} or None,
         use_cpu=resolve_device(c.device) == "cpu", bf16=c.bf16, report_to="none", dataloader_num_workers=0)
     trainer = guarded_trainer_class()(model=model, args=args, train_dataset=dataset, evaluator=evaluator,
                                       loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size),
-                                      callbacks=[stats.callback(args.gradient_accumulation_steps * probe.world_size)])
+                                      callbacks=[stats.callback(args.gradient_accumulation_steps * probe.world_size),
+                                                 *([] if c.save_steps or evaluator else
+                                                   [timed_checkpoints(c.checkpoint_minutes)])])
     start = time.monotonic()
-    result = trainer.train(resume_from_checkpoint=resume or None)
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     elapsed = time.monotonic() - start
     info = {"strategy": c.strategy, "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler)
             else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),

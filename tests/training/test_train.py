@@ -84,7 +84,7 @@ def test_non_finite_loss_stops_at_its_step(tiny_model_dir, tmp_path, monkeypatch
     with pytest.raises(NonFiniteLossError, match=r"at step 3: .*checkpoint-2"):
         train(str(tiny_model_dir), synthetic(24), "xx", output_dir=tmp_path / "m", batch_size=8, max_steps=6,
               save_steps=2, device="cpu")
-    assert sorted(p.name for p in (tmp_path / "m" / "checkpoints").iterdir()) == ["checkpoint-2"]
+    assert sorted(p.name for p in (tmp_path / "m.checkpoints").iterdir()) == ["checkpoint-2"]
     assert not (tmp_path / "m" / "model.safetensors").exists()
 
 
@@ -109,15 +109,15 @@ def test_resume_after_sigkill_skips_done_batches(tiny_model_dir, tmp_path, monke
     proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "WORLD_SIZE": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not (out / "checkpoints" / "checkpoint-4" / "trainer_state.json").exists():
+    while not (tmp_path / "m.checkpoints" / "checkpoint-4" / "trainer_state.json").exists():
         assert proc.poll() is None and time.monotonic() < deadline, "training ended before the kill"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = max(int(p.name.split("-")[1]) for p in (out / "checkpoints").glob("checkpoint-*")
+    done = max(int(p.name.split("-")[1]) for p in (tmp_path / "m.checkpoints").glob("checkpoint-*")
                if (p / "trainer_state.json").exists())
     assert done < 14
-    for partial in (p for p in (out / "checkpoints").glob("checkpoint-*") if int(p.name.split("-")[1]) > done):
+    for partial in (p for p in (tmp_path / "m.checkpoints").glob("checkpoint-*") if int(p.name.split("-")[1]) > done):
         __import__("shutil").rmtree(partial)  # a checkpoint the kill interrupted while being written
 
     fetched: list[list[int]] = []
