@@ -18,7 +18,8 @@ PARSERS = [add_datasets_parser, add_train_parser, add_evaluate_parser, add_model
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command (its parser sets ``handler``).
 
-    Bad input (ValueError, FileNotFoundError) ends with a one-line message instead of a traceback.
+    Bad input and environment errors (ValueError, OSError: a missing file, a checksum mismatch, no network) end
+    with a one-line message instead of a traceback; ``--debug`` shows the traceback.
     """
     parser = argparse.ArgumentParser(prog="pyterrier-hybrid", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="debug logging, and full tracebacks on errors")
@@ -29,10 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.debug)
     try:
         return args.handler(args) or 0
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, OSError) as e:
         if args.debug:
             raise
-        raise SystemExit(f"pyterrier-hybrid {args.command}: error: {e}") from None
+        message = " ".join(str(e).split()) or type(e).__name__
+        raise SystemExit(f"pyterrier-hybrid {args.command}: error: {type(e).__name__}: {message[:500]}"
+                         f"{' ...' if len(message) > 500 else ''} (--debug shows the traceback)") from None
 
 
 if __name__ == "__main__":

@@ -65,6 +65,8 @@ class DenseEncoder(BiEncoder):
         ``cache``: True (default dir, see ``default_cache_dir``), a directory, or False (memory only). The cache
         folder also keeps exported fast models (``onnx/``).
         """
+        if batch_size < 1 or (max_seq_length is not None and max_seq_length < 1):
+            raise ValueError(f"batch_size and max_seq_length must be positive, got {batch_size} and {max_seq_length}")
         super().__init__(batch_size=batch_size, text_field=text_field, verbose=False)
         from sentence_transformers import SentenceTransformer
         self.fast = fast_mode(fast)

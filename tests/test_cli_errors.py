@@ -1,0 +1,38 @@
+"""User errors end in one line (the traceback behind --debug), and degenerate arguments fail before any work."""
+from __future__ import annotations
+
+import pytest
+
+from pyterrier_hybrid.cli import main
+
+
+def test_a_checksum_mismatch_is_one_line(fixture_release, capsys):
+    (fixture_release / "mlqa-r" / "de.json").write_text("{}")  # the mirror's file no longer matches its md5
+    with pytest.raises(SystemExit) as exit_info:
+        main(["datasets", "--show", "mlqa-r/de-en"])
+    message = str(exit_info.value)
+    assert "checksum mismatch" in message and "\n" not in message and "--debug" in message
+    with pytest.raises(OSError, match="checksum mismatch"):  # the whole story, when asked for
+        main(["--debug", "datasets", "--show", "mlqa-r/de-en"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--encode-batch-size", "0"], "must be a positive integer"),
+    (["--eval-max-seq-length", "0"], "must be positive"),
+])
+def test_degenerate_evaluation_arguments_fail_before_work(fixture_release, tiny_model_dir, tmp_path, argv, message,
+                                                          capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--dataset", "mlqa-r", "--model", str(tiny_model_dir), "--out", str(tmp_path / "o"), *argv])
+    assert message in str(exit_info.value) + capsys.readouterr().err  # argparse prints its own errors
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "steps must be >= 1"), (["--epochs", "0"], "epochs must be > 0"),
+    (["--batch-size", "1"], "batch_size must be >= 2"), (["--lr", "-1"], "learning_rate must be > 0"),
+])
+def test_degenerate_training_arguments_fail_before_work(tmp_path, argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["train", "some-model", "mlqa-r", "--out", str(tmp_path / "m"), *argv])
+    assert not (tmp_path / "m").exists()
