@@ -25,6 +25,9 @@ def resolve_pool(pool: str | Iterable[str] | None, available: Sequence[str], fam
     """
     if pool is None or pool == MULTI:
         return tuple(available)
+    if not isinstance(pool, (str, Iterable)):  # e.g. index.retriever(100), meant as a number of results
+        raise TypeError(f"the pool is a language, a list of languages, 'multi' or None, not {pool!r}; a number of "
+                        "results goes by keyword: retriever(pool, num_results=...)")
     langs = (pool,) if isinstance(pool, str) else tuple(dict.fromkeys(pool))
     if not langs:
         raise ValueError(f"empty language pool; valid languages: {' '.join(available)} (or None/'multi' for all)")

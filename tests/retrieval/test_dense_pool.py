@@ -97,3 +97,9 @@ def test_exact_pool_retrieval_equals_brute_force(tmp_path_factory, seed, pool, k
         got = res[res.qid == qid].sort_values("rank")
         assert list(got.docno) == expect
         np.testing.assert_allclose(got.score, np.sort(scores)[::-1][:k], rtol=1e-5, atol=1e-6)
+
+
+def test_a_number_as_the_pool_says_what_was_meant():
+    from pyterrier_hybrid.retrieval import resolve_pool
+    with pytest.raises(TypeError, match=r"retriever\(pool, num_results=...\)"):  # before: 'int' object is not iterable
+        resolve_pool(100, ["de", "en"])
