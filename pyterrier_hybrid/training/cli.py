@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from pyterrier_hybrid import cli_options
+from pyterrier_hybrid.core.paths import check_writable
 from pyterrier_hybrid.training.config import TrainConfig
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
 from pyterrier_hybrid.training.train import train
@@ -47,6 +49,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out is None:
         raise ValueError("--out (the model's output folder) is required")
     config = TrainConfig(**cli_options.train_config_fields(args))
+    check_writable(Path(args.out).parent, "the folder of --out")
     data = load_data(args.data, args.train_languages, args.with_context, args.train_items, config.seed)
     train(args.base_model, data, config, output_dir=args.out, resume=args.resume)
     return 0
