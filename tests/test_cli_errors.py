@@ -6,8 +6,11 @@ import pytest
 from pyterrier_hybrid.cli import main
 
 
-def test_a_checksum_mismatch_is_one_line(fixture_release, capsys):
-    (fixture_release / "mlqa-r" / "de.json").write_text("{}")  # the mirror's file no longer matches its md5
+def test_a_checksum_mismatch_is_one_line(fixture_release, monkeypatch):
+    import dataclasses
+    from datasets_ext import lareqa_source
+    entry = lareqa_source.MANIFEST["mlqa-r/de.json"]  # the mirror's file no longer matches the pinned md5
+    monkeypatch.setitem(lareqa_source.MANIFEST, "mlqa-r/de.json", dataclasses.replace(entry, md5="0" * 32))
     with pytest.raises(SystemExit) as exit_info:
         main(["datasets", "--show", "mlqa-r/de-en"])
     message = str(exit_info.value)

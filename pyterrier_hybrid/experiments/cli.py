@@ -8,7 +8,7 @@ from pathlib import Path
 from pyterrier_hybrid import cli_options
 from pyterrier_hybrid.core.paths import CACHE_ENV, check_writable, default_cache_dir
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig, full_config, quick_config
-from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value
+from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value, sweep_points
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
@@ -88,6 +88,7 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
     config = config_from_args(args)
+    sweep_points(config, args.param, values)  # validates every point before the output folder is made
     check_writable(out, "--out")
     check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
     frame = run_sweep(config, args.param, values, out)

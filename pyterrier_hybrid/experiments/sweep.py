@@ -16,7 +16,7 @@ import pandas as pd
 
 from datasets_ext import KINDS
 from pyterrier_hybrid.evaluation.report import macro, setting_means
-from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig
+from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.runner import StudyRunner
 from pyterrier_hybrid.experiments.store import StudyStore
@@ -37,17 +37,22 @@ def parse_value(parameter: str, text: str) -> float | int | tuple[str, ...]:
         raise ValueError(f"bad value {text!r} for the {parameter} sweep") from None
 
 
+def sweep_points(config: StudyConfig, parameter: str, values: Sequence) -> list[tuple[object, TrainedModel]]:
+    """(value, hybrid model) of every point of the sweep; building them validates every value before any work
+    (each point is a study of its own set-up)."""
+    if parameter not in SWEEP_PARAMETERS:
+        raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
+    setups = [dataclasses.replace(config, training=config.training.replace(**{parameter: value})).training
+              for value in values]
+    return [(value, config.model(family, "hybrid", seed, setup)) for family in config.train_families
+            for seed in config.seeds for value, setup in zip(values, setups)]
+
+
 def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: str | Path) -> pd.DataFrame:
     """Train and evaluate hybrid at each value of ``parameter``; write ``sweep_<parameter>.csv`` and
     ``sweep_<parameter>.png`` under ``out_dir`` and return the tidy frame
     (parameter, value, seed, trained_on, family, kind, measure, score)."""
-    if parameter not in SWEEP_PARAMETERS:
-        raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
-    # each point is a study of its own set-up: building them validates every value before any work
-    setups = [dataclasses.replace(config, training=config.training.replace(**{parameter: value})).training
-              for value in values]
-    points = [(value, config.model(family, "hybrid", seed, setup)) for family in config.train_families
-              for seed in config.seeds for value, setup in zip(values, setups)]
+    points = sweep_points(config, parameter, values)
     store = StudyStore(out_dir)
     migrate_store(store, config, [model for _, model in points])
     runner = StudyRunner(config, store)
