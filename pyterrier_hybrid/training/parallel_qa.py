@@ -18,6 +18,18 @@ import pyarrow.compute as pc
 COLUMNS = ("item_id", "lang", "question", "answer")
 
 
+def _check_utf8(path: str | Path) -> None:
+    """A ValueError naming the file and line of the first byte sequence that is not UTF-8 (texts are read as
+    UTF-8; a bad byte would otherwise surface only when training starts, naming neither)."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{number}: not UTF-8 at byte {e.start} of the line ({e.reason}); "
+                                 "training data must be UTF-8") from None
+
+
 class ParallelQA:
     """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``)."""
 
@@ -64,14 +76,16 @@ class ParallelQA:
 
     @classmethod
     def from_jsonl(cls, path: str | Path) -> ParallelQA:
-        """From a JSON-lines file whose objects have the four columns."""
+        """From a JSON-lines file (UTF-8) whose objects have the four columns."""
         import pyarrow.json as pa_json
+        _check_utf8(path)
         return cls(pa_json.read_json(path), f"jsonl:{path}")
 
     @classmethod
     def from_csv(cls, path: str | Path) -> ParallelQA:
-        """From a CSV file with a header naming the four columns."""
+        """From a CSV file (UTF-8) with a header naming the four columns."""
         import pyarrow.csv as pa_csv
+        _check_utf8(path)
         strings = pa_csv.ConvertOptions(column_types={c: pa.string() for c in COLUMNS})
         return cls(pa_csv.read_csv(path, convert_options=strings), f"csv:{path}")
 

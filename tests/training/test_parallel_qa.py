@@ -60,3 +60,15 @@ def test_from_irds_real_data(lareqa_mirror, monkeypatch):
         assert long["answer"].startswith(short["answer"] + "\n\n") and len(long["answer"]) > len(short["answer"]) + 2
     with pytest.raises(ValueError, match="unknown language"):
         ParallelQA.from_irds("mlqa-r", ["el"])
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_a_non_utf8_byte_names_its_file_and_line(tmp_path, suffix):
+    path = tmp_path / f"qa.{suffix}"
+    lines = ([b'{"item_id": "1", "lang": "en", "question": "q", "answer": "a"}',
+              b'{"item_id": "1", "lang": "de", "question": "q\xff", "answer": "a"}'] if suffix == "jsonl" else
+             [b"item_id,lang,question,answer", b"1,en,q,a", b"1,de,q\xff,a"])
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    load = ParallelQA.from_jsonl if suffix == "jsonl" else ParallelQA.from_csv
+    with pytest.raises(ValueError, match=rf"qa.{suffix}:{len(lines)}: not UTF-8"):  # before: passed loading
+        load(path)
