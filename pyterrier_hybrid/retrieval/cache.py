@@ -30,8 +30,11 @@ def text_key(text: str) -> bytes:
 class EmbeddingCache:
     """Embeddings of texts for one model/prompt/length namespace; on disk when ``root`` is given."""
 
-    def __init__(self, root: str | Path | None, fingerprint: str, prompt: str, max_seq_length: int | None):
+    def __init__(self, root: str | Path | None, fingerprint: str, prompt: str, max_seq_length: int | None,
+                 dim: int | None = None):
+        """``dim``: the model's embedding width; a stored shard of another width is ignored (and named)."""
         self.namespace = {"fingerprint": fingerprint, "prompt": prompt, "max_seq_length": max_seq_length}
+        self.dim = dim
         digest = hashlib.sha256(json.dumps(self.namespace, sort_keys=True).encode()).hexdigest()[:16]
         self.path = None if root is None else Path(root) / fingerprint / digest
         self._rows: dict[bytes, np.ndarray] = {}
@@ -45,6 +48,11 @@ class EmbeddingCache:
                     keys, vecs = data["keys"], data["vecs"]
             except Exception as e:  # an unreadable shard only costs re-encoding its texts
                 warnings.warn(f"ignoring unreadable embedding cache shard {shard}: {e}")
+                continue
+            width = vecs.shape[1] if vecs.ndim == 2 else None
+            if keys.shape != (len(vecs), _KEY_BYTES) or width is None or (self.dim is not None and width != self.dim):
+                warnings.warn(f"ignoring embedding cache shard {shard}: it holds {vecs.shape} vectors for "
+                              f"{keys.shape[0]} keys, expected {self.dim or 'N'}-wide rows, one per key")
                 continue
             self._rows.update(zip((row.tobytes() for row in keys), vecs))
 

@@ -113,7 +113,8 @@ class DenseEncoder(BiEncoder):
     def cache_for(self, prompt: str) -> EmbeddingCache:
         """The embedding cache of this model for one prompt."""
         if prompt not in self._caches:
-            self._caches[prompt] = EmbeddingCache(self.cache_root, self.fingerprint, prompt, self.max_seq_length)
+            self._caches[prompt] = EmbeddingCache(self.cache_root, self.fingerprint, prompt, self.max_seq_length,
+                                                  self.embedding_dim)
         return self._caches[prompt]
 
     def encode_queries(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:

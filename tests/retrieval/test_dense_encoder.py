@@ -154,3 +154,15 @@ def test_missing_model_path_fails_before_encoding(path):
 def test_directory_that_is_not_a_model(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a sentence-transformers"):
         DenseEncoder(tmp_path, cache=False)
+
+
+def test_a_cache_shard_of_the_wrong_width_is_ignored_and_named(tiny_model_dir, tmp_path):
+    texts = ["the red house", "a team of eleven"]
+    first = DenseEncoder(tiny_model_dir, cache=tmp_path / "c", progress=False)
+    expected = first.encode_docs(texts)
+    shard = next((tmp_path / "c").rglob("shard-*.npz"))
+    with np.load(shard) as data:  # the same keys, vectors of another width: before, a matmul error naming no file
+        np.savez(shard, keys=data["keys"], vecs=np.ones((len(data["vecs"]), 7), dtype=np.float32))
+    with pytest.warns(UserWarning, match=rf"ignoring embedding cache shard {shard}"):
+        again = DenseEncoder(tiny_model_dir, cache=tmp_path / "c", progress=False).encode_docs(texts)
+    assert np.allclose(again, expected, atol=1e-6)
