@@ -31,6 +31,12 @@ META_KEY = "pyterrier_hybrid"
 _ENCODE_CHUNK = 4096
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 class DenseIndexError(ValueError):
     """A dense index that is not built, corrupt, or built with another model or dimension."""
 
@@ -91,8 +97,13 @@ class DenseIndex(FlexIndex):
         except Exception as e:
             problems.append(f"docnos.npids unreadable ({e!r})")
         try:
-            if np.load(path / "doc_langs.npy", mmap_mode="r").shape != (count,):
+            codes = np.load(path / "doc_langs.npy", mmap_mode="r")
+            if codes.shape != (count,):
                 problems.append("doc_langs.npy does not hold one language per document")
+            elif ours.get("doc_langs_sha256") not in (None, _sha256(path / "doc_langs.npy")):
+                problems.append("doc_langs.npy differs from what was indexed (checksum)")
+            elif list(np.bincount(codes, minlength=len(ours["languages"]))) != list(ours["languages"].values()):
+                problems.append("doc_langs.npy does not match the per-language counts of pt_meta.json")
         except Exception as e:
             problems.append(f"doc_langs.npy unreadable ({e!r})")
         if problems:
@@ -212,6 +223,7 @@ class DenseIndexer(pt.Indexer):
         np.save(tmp / "doc_langs.npy", codes.astype(np.uint16))
         meta[META_KEY] = {
             "languages": {str(n): int(c) for n, c in zip(names, counts)},
+            "doc_langs_sha256": _sha256(tmp / "doc_langs.npy"),
             "fingerprint": None if encoder is None else encoder.fingerprint,
             "model": None if encoder is None else encoder.model_name,
             "doc_prompt": None if encoder is None else encoder.doc_prompt,

@@ -107,3 +107,16 @@ def test_bad_documents(encoder, tmp_path):
     with pytest.raises(DenseIndexError, match="no documents"):
         DenseIndex(tmp_path / "c", encoder).index([])
     assert [p.name for p in tmp_path.iterdir() if p.name in "abc" or p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("recode", ["swap", "other_counts"])
+def test_altered_language_codes_are_reported(built, encoder, recode):
+    import numpy as np
+    path = built.index_path
+    codes = np.load(path / "doc_langs.npy")
+    # swap: same counts, other documents in each pool (before: other-language documents returned in a pool)
+    altered = codes[::-1].copy() if recode == "swap" else np.zeros_like(codes)
+    assert not np.array_equal(altered, codes)
+    np.save(path / "doc_langs.npy", altered)
+    with pytest.raises(DenseIndexError, match="doc_langs.npy (differs|does not match)"):
+        DenseIndex(path, encoder).retriever("en")
