@@ -70,12 +70,14 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_reproduce(args: argparse.Namespace) -> None:
-    from pyterrier_hybrid.experiments.reproduce import run_study
+    from pyterrier_hybrid.experiments.reproduce import run_study, study_models
+    from pyterrier_hybrid.experiments.runner import check_training_items
     changes = {"bm25": args.bm25, "zero_shot": args.zero_shot}
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
     config = config_from_args(args, **changes)
+    check_training_items(study_models(config))  # every argument is checked before the output folder is made
     check_writable(out, "--out")
     check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
     result = run_study(config, out, stored_only=args.report_only)
@@ -84,11 +86,12 @@ def run_reproduce(args: argparse.Namespace) -> None:
 
 
 def run_sweep_command(args: argparse.Namespace) -> None:
+    from pyterrier_hybrid.experiments.runner import check_training_items
     from pyterrier_hybrid.experiments.sweep import run_sweep
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
     config = config_from_args(args)
-    sweep_points(config, args.param, values)  # validates every point before the output folder is made
+    check_training_items([m for _, m in sweep_points(config, args.param, values)])  # before the output folder
     check_writable(out, "--out")
     check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
     frame = run_sweep(config, args.param, values, out)

@@ -17,7 +17,7 @@ import pandas as pd
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.provenance import command_line, git_commit, hardware, package_versions
-from pyterrier_hybrid.experiments.runner import StudyRunner
+from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_items
 from pyterrier_hybrid.experiments.store import StudyStore
 from pyterrier_hybrid.experiments.study_report import StudyResult
 
@@ -61,6 +61,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None =
     """
     start = time.monotonic()
     store = StudyStore(out_dir, stored_only)
+    check_training_items(study_models(config))
     migrate_store(store, config, study_models(config))
     parts = [part for part in study_parts(config, StudyRunner(config, store)) if part is not None]
     if not parts:

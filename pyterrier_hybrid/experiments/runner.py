@@ -43,6 +43,21 @@ def dense_system(model: str | Path, config: StudyConfig, name: str) -> DenseSyst
                                     max_seq_length=config.eval_max_seq_length), name)
 
 
+def check_training_items(models: list[TrainedModel]) -> None:
+    """Before any part is computed: every model asking for a number of items gets no more than its training data
+    holds (counted from the dataset layer, without loading texts)."""
+    from datasets_ext import check_languages
+    from datasets_ext.lareqa import parse_language
+    for model in models:
+        if model.setup.items is None:
+            continue
+        langs = check_languages(model.family, model.setup.languages)
+        available = len(set().union(*(parse_language(model.family, lang).questions for lang in langs)))
+        if model.setup.items > available:
+            raise ValueError(f"--train-items {model.setup.items}: {model.family} in {' '.join(langs)} has only "
+                             f"{available} items")
+
+
 class StudyRunner:
     """Trains and evaluates the parts of one study through its store."""
 

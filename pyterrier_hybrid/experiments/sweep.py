@@ -18,7 +18,7 @@ from datasets_ext import KINDS
 from pyterrier_hybrid.evaluation.report import macro, setting_means
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
-from pyterrier_hybrid.experiments.runner import StudyRunner
+from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_items
 from pyterrier_hybrid.experiments.store import StudyStore
 
 SWEEP_PARAMETERS: dict[str, str] = {"alpha": "X-X share α", "items": "training items",
@@ -53,6 +53,7 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     ``sweep_<parameter>.png`` under ``out_dir`` and return the tidy frame
     (parameter, value, seed, trained_on, family, kind, measure, score)."""
     points = sweep_points(config, parameter, values)
+    check_training_items([model for _, model in points])
     store = StudyStore(out_dir)
     migrate_store(store, config, [model for _, model in points])
     runner = StudyRunner(config, store)

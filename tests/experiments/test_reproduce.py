@@ -117,6 +117,8 @@ def test_quick_command_prints_the_table(two_family_release, tiny_model_dir, tmp_
     (["--items", "2", "--batch-size", "4"], "cannot fill"),
     (["--fast", "fp16"], "fp16.*valid: auto, fp32, bf16"),
     (["--eval-items", "0"], "eval_items"),
+    (["--seeds", "-1"], "seeds must be"),
+    (["--train-items", "100000"], "has only"),
 ])
 def test_bad_study_fails_before_any_work(two_family_release, tiny_model_dir, tmp_path, argv, message):
     with pytest.raises(SystemExit, match=message):
