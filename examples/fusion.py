@@ -4,7 +4,7 @@ raw linear fusion, linear fusion of per-query max-min normalised scores, and rec
     PYTERRIER_HYBRID_LAREQA=../shared/data/lareqa python examples/fusion.py [--setting xquad-r/de-de] [--model M]
 
 Raw BM25 scores (~10) and cosines (~0.9) are on different scales, so a raw weighted sum is mostly BM25;
-normalise first (pyterrier-alpha's ``PerQueryMaxMinScore``) or fuse ranks (``RRFusion``).
+normalise first (PyTerrier's per-query max-min normalisation) or fuse ranks (pyterrier-alpha's ``RRFusion``).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 import pyterrier as pt
 import pyterrier_alpha as pta
 from ir_measures import AP, nDCG
+from pyterrier.pipelines import PerQueryMaxMinScoreTransformer
 
 import pyterrier_hybrid as ph
 from datasets_ext import language_of
@@ -35,7 +36,7 @@ def main() -> None:
     index = ph.DenseIndex(args.index, encoder)
     index.indexer(mode="overwrite").index(docs.to_dict(orient="records"))
     dense = encoder.query_encoder() >> index.retriever(lang, num_results=None)
-    norm = pta.fusion.PerQueryMaxMinScore()
+    norm = PerQueryMaxMinScoreTransformer()  # PyTerrier's (pyterrier-alpha 0.16.5's PerQueryMaxMinScore fails to import)
     systems = {"BM25": bm25, "dense": dense, "0.3 BM25 + 0.7 dense (raw)": 0.3 * bm25 + 0.7 * dense,
                "0.3 BM25 + 0.7 dense (max-min)": 0.3 * (bm25 >> norm) + 0.7 * (dense >> norm),
                "RRF(BM25, dense)": pta.RRFusion(bm25, dense)}
