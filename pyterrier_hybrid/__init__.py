@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "retrieval.bm25": ("BM25Index", "BM25Indexer"),
     "evaluation.bias": ("RankDistance", "SameLangPref"),
     "evaluation.collection": ("Collection",),
-    "evaluation.systems": ("BM25System", "DenseSystem"),
+    "evaluation.systems": ("BM25System", "DenseSystem", "PipelineSystem"),
     "evaluation.matrix": ("run_matrix",),
     "experiments.config": ("StudyConfig", "TrainingSetup", "full_config", "quick_config"),
     "experiments.reproduce": ("run_study",),

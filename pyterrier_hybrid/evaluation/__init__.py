@@ -11,6 +11,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "ranks": ("TIE_BREAKS", "docno_keys", "relevant_ranks"),
     "report": ("RESULT_COLUMNS", "macro_averages", "markdown_table", "write_csv", "write_heatmap", "write_markdown"),
     "collection": ("Collection",),
-    "systems": ("BM25System", "DenseSystem", "System"),
+    "systems": ("BM25System", "DenseSystem", "PipelineSystem", "System"),
     "matrix": ("MatrixResult", "run_matrix"),
 })

@@ -9,6 +9,7 @@ by every setting that needs them.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,12 @@ import numpy as np
 import pandas as pd
 
 from datasets_ext import KINDS, Setting
-from pyterrier_hybrid.evaluation.bias import bias_per_query
+from pyterrier_hybrid.evaluation.bias import RankDistance, SameLangPref, bias_per_query
 from pyterrier_hybrid.evaluation.collection import Collection
 from pyterrier_hybrid.evaluation.metrics import evaluate_scores, parse_measures
 from pyterrier_hybrid.evaluation.report import RESULT_COLUMNS, macro_averages, write_csv, write_heatmaps, write_markdown
-from pyterrier_hybrid.evaluation.runs import write_run
-from pyterrier_hybrid.evaluation.systems import System
+from pyterrier_hybrid.evaluation.runs import write_ranking, write_run
+from pyterrier_hybrid.evaluation.systems import PipelineSystem, System
 
 DEFAULT_MEASURES: dict[str, tuple[str, ...]] = {
     "lareqa": ("AP", "nDCG@10", "R@1", "R@10", "R@100", "RR@10"),
@@ -77,15 +78,48 @@ def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] 
             if not system.applies_to(setting.kind):
                 rows += [dict(cell, measure=name, value=np.nan) for name in names]
                 continue
-            values = _evaluate_setting(system, collection, setting, measures, bias, run_dir, run_depth)
+            evaluate = _evaluate_ranking if isinstance(system, PipelineSystem) else _evaluate_setting
+            values = evaluate(system, collection, setting, measures, bias, run_dir, run_depth)
             means = values.groupby("measure", sort=False)["value"].mean()
-            rows += [dict(cell, measure=name, value=means[name]) for name in names]
+            rows += [dict(cell, measure=name, value=value) for name, value in means.items()]
             if per_query:
                 query_frames.append(values.assign(**cell))
     encoded = {s.name: s.encoded for s in systems if s.encoded is not None}
     queries = (pd.concat(query_frames, ignore_index=True)[[*RESULT_COLUMNS[:4], "query_id", "measure", "value"]]
                if query_frames else None)
     return MatrixResult(pd.DataFrame(rows), encoded, queries)
+
+
+def _evaluate_ranking(system: PipelineSystem, collection: Collection, setting: Setting, measures, bias: bool,
+                      run_dir: str | Path | None, run_depth: int) -> pd.DataFrame:
+    """Per-query values (query_id, measure, value) of a pipeline's ranking of one setting, by ir_measures. A query
+    the pipeline returned nothing for scores 0 (trec_eval's value for an empty ranking; its bias is undefined).
+    When a ranking is shorter than the pool, measures over the whole ranking are labelled with its depth k
+    (AP@k, RR@k, RankDistance@k), so a truncated run is never reported as a full one."""
+    import ir_measures
+    qrels = collection.qrels(setting)
+    query_ids = list(pd.unique(qrels["query_id"]))
+    res = system.ranking(collection, setting, query_ids)
+    depth = int(res.groupby("qid").size().reindex(query_ids, fill_value=0).min())
+    truncated = depth < len(collection.pool_doc_ids(setting))
+    chosen = list(measures) + ([RankDistance, SameLangPref] if bias and setting.kind == "multi" else [])
+    chosen = [m(cutoff=max(depth, 1)) if truncated and m.NAME in ("AP", "RR", "RankDistance") and
+              "cutoff" not in m.params else m for m in chosen]
+    # a canonical order: MS MARCO's RR@k (as ir_measures runs it) breaks ties by position in the run, so the
+    # pipeline's own row order would decide them; ordered so, ties go to the smaller docno, as in the matrix path
+    run = res.rename(columns={"qid": "query_id", "docno": "doc_id"}).sort_values(
+        ["query_id", "score", "doc_id"], ascending=[True, False, True], kind="stable")
+    with warnings.catch_warnings():  # undefined bias values are NaN per query; the mean below skips nothing else
+        warnings.simplefilter("ignore")
+        found = pd.DataFrame([(m.query_id, str(m.measure), m.value) for m in ir_measures.iter_calc(chosen, qrels, run)],
+                             columns=["query_id", "measure", "value"])
+    full = pd.MultiIndex.from_product([query_ids, [str(m) for m in chosen]], names=["query_id", "measure"])
+    values = found.set_index(["query_id", "measure"])["value"].reindex(full).reset_index()
+    empty_is_zero = ~values["measure"].isin([str(m) for m in chosen if m.NAME in BIAS_MEASURES])
+    values.loc[empty_is_zero, "value"] = values.loc[empty_is_zero, "value"].fillna(0.0)
+    if run_dir is not None:
+        write_ranking(res, _run_path(run_dir, system, collection, setting), run_depth, system.name)
+    return values
 
 
 def _evaluate_setting(system: System, collection: Collection, setting: Setting, measures, bias: bool,
@@ -101,6 +135,10 @@ def _evaluate_setting(system: System, collection: Collection, setting: Setting, 
     if bias and setting.kind == "multi":
         values = pd.concat([values, bias_per_query(scores, qids, docnos, qrels)], ignore_index=True)
     if run_dir is not None:
-        write_run(scores, qids, docnos, Path(run_dir) / system.name.replace("/", "_") /
-                  f"{collection.family}_{setting.query_lang}-{setting.pool_name}.run", run_depth, system.name)
+        write_run(scores, qids, docnos, _run_path(run_dir, system, collection, setting), run_depth, system.name)
     return values
+
+
+def _run_path(run_dir: str | Path, system: System, collection: Collection, setting: Setting) -> Path:
+    return (Path(run_dir) / system.name.replace("/", "_") /
+            f"{collection.family}_{setting.query_lang}-{setting.pool_name}.run")

@@ -70,3 +70,36 @@ class BM25System:
             docs = pd.DataFrame({"docno": data.doc_ids, "text": data.doc_texts})
             self._indexes[x] = BM25Index.build(docs, x, **self._args)
         return self._indexes[x].scores(data.query_texts)
+
+
+class PipelineSystem:
+    """Any PyTerrier pipeline: ``make(setting)`` builds the transformer for a setting (a pyterrier-dr encoder with a
+    FlexIndex, BM25 followed by a dense re-ranker, a fusion, ...), which is run on the setting's queries
+    (``qid``, ``query``) and evaluated on its ranking (``qid``, ``docno``, ``score``) with ir_measures. A
+    document from outside the setting's pool is an error; a ranking shorter than the pool labels its measures
+    @k (see :func:`~pyterrier_hybrid.evaluation.matrix.run_matrix`)."""
+
+    encoded = None  # what the pipeline encodes is its own business
+
+    def __init__(self, name: str, make):
+        self.name, self.make = name, make
+
+    def applies_to(self, kind: str) -> bool:
+        return True
+
+    def ranking(self, collection: Collection, setting: Setting, query_ids: list[str]) -> pd.DataFrame:
+        """The pipeline's ranking of ``query_ids`` (in the query language of ``setting``): qid, docno, score."""
+        data = collection.data[setting.query_lang]
+        text = dict(zip(data.query_ids, data.query_texts))
+        topics = pd.DataFrame({"qid": query_ids, "query": [text[q] for q in query_ids]})
+        res = self.make(setting)(topics)
+        missing = [c for c in ("qid", "docno", "score") if c not in res.columns]
+        if missing:
+            raise ValueError(f"{self.name} on {setting.query_lang}->{setting.pool_name} returned no {missing} column(s)")
+        pool = set(collection.pool_doc_ids(setting))
+        outside = ~res["docno"].isin(pool)
+        if outside.any():
+            raise ValueError(f"{self.name} returned {int(outside.sum())} document(s) from outside the pool of "
+                             f"{setting.query_lang}->{setting.pool_name} ({' '.join(setting.pool_langs)}), e.g. "
+                             f"{res.loc[outside, 'docno'].iloc[0]!r}: a setting's ranking must come from its pool")
+        return res[["qid", "docno", "score"]]
