@@ -113,6 +113,4 @@ def dataset_id(family: str, query_lang: str, pool_lang: str | None = None, split
 
 def dataset_ids(family: str, kind: str | None = None, languages: Sequence[str] | None = None) -> list[str]:
     """Every setting id of a family, optionally of one setting kind (``mono``, ``cross``, ``multi``)."""
-    if kind is not None:
-        check_kinds(kind)
     return [s.dataset_id for s in settings(family, languages, kind)]

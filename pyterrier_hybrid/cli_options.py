@@ -11,6 +11,7 @@ Renamed: ``--languages`` -> ``--train-languages`` (train) / ``--eval-languages``
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import warnings
 from pathlib import Path
@@ -140,10 +141,5 @@ def setup_logging(debug: bool = False) -> None:
 def train_config_fields(args: argparse.Namespace) -> dict[str, object]:
     """The TrainConfig fields given on the command line (the flags of :func:`add_training`, :func:`add_strategy`
     and :func:`add_prompts` that are set); the one place flags become a training configuration."""
-    names = {"steps": "steps", "batch_size": "batch_size", "learning_rate": "learning_rate",
-             "warmup_ratio": "warmup_ratio", "max_seq_length": "max_seq_length", "word_embeddings": "word_embeddings",
-             "train_precision": "precision", "strategy": "strategy", "alpha": "alpha", "mono_xx": "mono_xx",
-             "epochs": "epochs", "loss": "loss", "mini_batch_size": "mini_batch_size", "seed": "seed",
-             "device": "device", "save_steps": "save_steps", "validation_items": "validation_items",
-             "query_prompt": "query_prompt", "document_prompt": "document_prompt"}
-    return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag, None) is not None}
+    flag_of = {f.name: f.name for f in dataclasses.fields(TrainConfig)} | {"precision": "train_precision"}
+    return {field: getattr(args, flag) for field, flag in flag_of.items() if getattr(args, flag, None) is not None}

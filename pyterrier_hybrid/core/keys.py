@@ -3,6 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def short_hash(value: object) -> str:

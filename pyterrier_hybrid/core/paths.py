@@ -30,3 +30,8 @@ def check_writable(path: str | os.PathLike, what: str) -> Path:
     except OSError as e:
         raise ValueError(f"{what} {str(path)!r} is not a writable folder ({e.strerror or e})") from None
     return path
+
+
+def check_cache_writable() -> Path:
+    """:func:`check_writable` of the embedding cache, :func:`default_cache_dir`."""
+    return check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")

@@ -5,7 +5,7 @@ import argparse
 
 from datasets_ext import FAMILIES, KINDS
 from pyterrier_hybrid import cli_options
-from pyterrier_hybrid.core.paths import CACHE_ENV, check_writable, default_cache_dir
+from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
 from pyterrier_hybrid.evaluation.collection import Collection
 from pyterrier_hybrid.evaluation.matrix import run_matrix
 from pyterrier_hybrid.evaluation.systems import BM25System, DenseSystem
@@ -35,7 +35,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.retrieval.fast import encode_precision
     if args.name and len(args.name) != len(args.model):
         raise ValueError(f"{len(args.name)} --name for {len(args.model)} --model; give one per model or none")
-    check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
+    check_cache_writable()
     systems = [BM25System()] if args.bm25 else []
     for i, model in enumerate(args.model):  # every model is loaded (and checked) before anything is encoded
         encoder = DenseEncoder(model, query_prompt=args.query_prompt, doc_prompt=args.document_prompt,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from datasets_ext import KINDS, Setting, candidate_text, check_languages, item_of, settings
+from datasets_ext import KINDS, Setting, candidate_text, item_of, settings
 from datasets_ext.ids import items_of
 
 
@@ -42,9 +42,9 @@ class Collection:
     def load(cls, family: str, languages: Iterable[str] | None = None, *, with_context: bool = False,
              split: str = "dev") -> Collection:
         """Read queries, candidates and monolingual qrels of each language (all of the family's by default)."""
-        langs = check_languages(family, None if languages is None else list(languages))
+        monos = settings(family, languages, "mono", split)  # validates the family and languages
         data = {}
-        for mono in settings(family, langs, "mono", split):
+        for mono in monos:
             ds = mono.dataset()
             queries = list(ds.queries_iter())
             docs = list(ds.docs_iter())
@@ -53,7 +53,7 @@ class Collection:
             data[mono.query_lang] = LanguageData([q.query_id for q in queries], [q.text for q in queries],
                                                  [d.doc_id for d in docs],
                                                  [candidate_text(d, with_context) for d in docs], qrels_frame(mono))
-        return cls(family, langs, data, split)
+        return cls(family, tuple(data), data, split)
 
     def sample_queries(self, items: int, seed: int = 0) -> Collection:
         """The same pools with the questions of ``items`` random items only, the same items in every language

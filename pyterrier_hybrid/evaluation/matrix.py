@@ -9,7 +9,6 @@ by every setting that needs them.
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,10 +108,8 @@ def _evaluate_ranking(system: PipelineSystem, collection: Collection, setting: S
     # pipeline's own row order would decide them; ordered so, ties go to the smaller docno, as in the matrix path
     run = res.rename(columns={"qid": "query_id", "docno": "doc_id"}).sort_values(
         ["query_id", "score", "doc_id"], ascending=[True, False, True], kind="stable")
-    with warnings.catch_warnings():  # undefined bias values are NaN per query; the mean below skips nothing else
-        warnings.simplefilter("ignore")
-        found = pd.DataFrame([(m.query_id, str(m.measure), m.value) for m in ir_measures.iter_calc(chosen, qrels, run)],
-                             columns=["query_id", "measure", "value"])
+    found = pd.DataFrame([(m.query_id, str(m.measure), m.value) for m in ir_measures.iter_calc(chosen, qrels, run)],
+                         columns=["query_id", "measure", "value"])
     full = pd.MultiIndex.from_product([query_ids, [str(m) for m in chosen]], names=["query_id", "measure"])
     values = found.set_index(["query_id", "measure"])["value"].reindex(full).reset_index()
     empty_is_zero = ~values["measure"].isin([str(m) for m in chosen if m.NAME in BIAS_MEASURES])

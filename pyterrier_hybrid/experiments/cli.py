@@ -6,9 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from pyterrier_hybrid import cli_options
-from pyterrier_hybrid.core.paths import CACHE_ENV, check_writable, default_cache_dir
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig, full_config, quick_config
-from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value, sweep_points
+from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
@@ -70,31 +69,21 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_reproduce(args: argparse.Namespace) -> None:
-    from pyterrier_hybrid.experiments.reproduce import run_study, study_models
-    from pyterrier_hybrid.experiments.runner import check_training_items
+    from pyterrier_hybrid.experiments.reproduce import run_study
     changes = {"bm25": args.bm25, "zero_shot": args.zero_shot}
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
-    config = config_from_args(args, **changes)
-    check_training_items(study_models(config))  # every argument is checked before the output folder is made
-    check_writable(out, "--out")
-    check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
-    result = run_study(config, out, stored_only=args.report_only)
+    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only)
     print(result.markdown())
     print(f"reports written to {out}")
 
 
 def run_sweep_command(args: argparse.Namespace) -> None:
-    from pyterrier_hybrid.experiments.runner import check_training_items
     from pyterrier_hybrid.experiments.sweep import run_sweep
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
-    config = config_from_args(args)
-    check_training_items([m for _, m in sweep_points(config, args.param, values)])  # before the output folder
-    check_writable(out, "--out")
-    check_writable(default_cache_dir(), f"the embedding cache (${CACHE_ENV})")
-    frame = run_sweep(config, args.param, values, out)
+    frame = run_sweep(config_from_args(args), args.param, values, out)
     table = frame[frame["measure"].isin(["AP", "RankDistance"])].pivot_table(
         index=["family", "value"], columns=["measure", "kind"], values="score", aggfunc="mean", sort=False)
     print(table.round(4).to_string())

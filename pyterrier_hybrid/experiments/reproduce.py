@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.provenance import command_line, git_commit, hardware, package_versions
@@ -37,7 +38,7 @@ def study_models(config: StudyConfig) -> list[TrainedModel]:
             for strategy in config.strategies]
 
 
-def study_parts(config: StudyConfig, runner: StudyRunner) -> Iterator[pd.DataFrame]:
+def study_parts(config: StudyConfig, models: list[TrainedModel], runner: StudyRunner) -> Iterator[pd.DataFrame]:
     """Per-query values of every system of the study, each computed (or reused) in turn: the baselines on
     every evaluated family first (they are cheap and need no training), then the fine-tuned models."""
     for train_family in config.train_families:
@@ -46,7 +47,7 @@ def study_parts(config: StudyConfig, runner: StudyRunner) -> Iterator[pd.DataFra
             yield _tagged(runner.bm25(family), family, "BM25", SEEDLESS, None)
         if config.zero_shot:
             yield _tagged(runner.zero_shot(family), family, "zero-shot", SEEDLESS, None)
-    for model in study_models(config):
+    for model in models:
         yield _tagged(runner.trained(model), EVALUATED_ON[model.family], DISPLAY_NAMES[model.strategy], model.seed,
                       model.family)
 
@@ -61,9 +62,12 @@ def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None =
     """
     start = time.monotonic()
     store = StudyStore(out_dir, stored_only)
-    check_training_items(study_models(config))
-    migrate_store(store, config, study_models(config))
-    parts = [part for part in study_parts(config, StudyRunner(config, store)) if part is not None]
+    models = study_models(config)
+    check_training_items(models)  # every argument is checked before the output folder is made
+    check_writable(out_dir, "the output folder (--out)")
+    check_cache_writable()
+    migrate_store(store, config, models)
+    parts = [part for part in study_parts(config, models, StudyRunner(config, store)) if part is not None]
     if not parts:
         raise ValueError(f"nothing of this study is stored under {out_dir} yet; run it without --report-only")
     per_query = pd.concat(parts, ignore_index=True)

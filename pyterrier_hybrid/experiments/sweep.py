@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from datasets_ext import KINDS
+from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
 from pyterrier_hybrid.evaluation.report import macro, setting_means
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
@@ -53,7 +54,9 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     ``sweep_<parameter>.png`` under ``out_dir`` and return the tidy frame
     (parameter, value, seed, trained_on, family, kind, measure, score)."""
     points = sweep_points(config, parameter, values)
-    check_training_items([model for _, model in points])
+    check_training_items([model for _, model in points])  # every value is checked before the output folder is made
+    check_writable(out_dir, "the output folder (--out)")
+    check_cache_writable()
     store = StudyStore(out_dir)
     migrate_store(store, config, [model for _, model in points])
     runner = StudyRunner(config, store)

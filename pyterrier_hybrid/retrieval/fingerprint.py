@@ -15,19 +15,14 @@ import json
 from pathlib import Path
 
 from pyterrier_hybrid.core.atomic import atomic_write_json
-
-_CHUNK = 1 << 22
+from pyterrier_hybrid.core.keys import file_sha256
 
 
 def _file_sha256(path: Path) -> str:
     if path.name == "config_sentence_transformers.json":  # prompts and similarity count, versions do not
         settings = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k != "__version__"}
         return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 #: Files of a sentence-transformers module that determine its output: weights, configuration, tokenizer, prompts.

@@ -24,17 +24,12 @@ from pyterrier_dr import FlexIndex
 
 from datasets_ext import language_of
 from pyterrier_hybrid.core.atomic import atomic_directory, atomic_write_json
+from pyterrier_hybrid.core.keys import file_sha256
 from pyterrier_hybrid.retrieval.encoder import DenseEncoder
 from pyterrier_hybrid.retrieval.pool import PoolRetriever
 
 META_KEY = "pyterrier_hybrid"
 _ENCODE_CHUNK = 4096
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 class DenseIndexError(ValueError):
@@ -100,7 +95,7 @@ class DenseIndex(FlexIndex):
             codes = np.load(path / "doc_langs.npy", mmap_mode="r")
             if codes.shape != (count,):
                 problems.append("doc_langs.npy does not hold one language per document")
-            elif ours.get("doc_langs_sha256") not in (None, _sha256(path / "doc_langs.npy")):
+            elif ours.get("doc_langs_sha256") not in (None, file_sha256(path / "doc_langs.npy")):
                 problems.append("doc_langs.npy differs from what was indexed (checksum)")
             elif list(np.bincount(codes, minlength=len(ours["languages"]))) != list(ours["languages"].values()):
                 problems.append("doc_langs.npy does not match the per-language counts of pt_meta.json")
@@ -223,7 +218,7 @@ class DenseIndexer(pt.Indexer):
         np.save(tmp / "doc_langs.npy", codes.astype(np.uint16))
         meta[META_KEY] = {
             "languages": {str(n): int(c) for n, c in zip(names, counts)},
-            "doc_langs_sha256": _sha256(tmp / "doc_langs.npy"),
+            "doc_langs_sha256": file_sha256(tmp / "doc_langs.npy"),
             "fingerprint": None if encoder is None else encoder.fingerprint,
             "model": None if encoder is None else encoder.model_name,
             "doc_prompt": None if encoder is None else encoder.doc_prompt,
