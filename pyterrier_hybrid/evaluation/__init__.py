@@ -13,4 +13,5 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "collection": ("Collection",),
     "systems": ("BM25System", "DenseSystem", "PipelineSystem", "System"),
     "matrix": ("MatrixResult", "run_matrix"),
+    "significance": ("adjust", "baseline_tests", "compare", "paired_tests"),
 })

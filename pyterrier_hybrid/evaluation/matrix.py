@@ -73,10 +73,6 @@ def run_matrix(family: str, systems: Sequence[System], languages: Iterable[str] 
         for setting in settings:
             cell = dict(system=system.name, kind=setting.kind, query_lang=setting.query_lang,
                         pool_lang=setting.pool_name)
-            names = [str(m) for m in measures] + (list(BIAS_MEASURES) if bias and setting.kind == "multi" else [])
-            if not system.applies_to(setting.kind):
-                rows += [dict(cell, measure=name, value=np.nan) for name in names]
-                continue
             evaluate = _evaluate_ranking if isinstance(system, PipelineSystem) else _evaluate_setting
             values = evaluate(system, collection, setting, measures, bias, run_dir, run_depth)
             means = values.groupby("measure", sort=False)["value"].mean()

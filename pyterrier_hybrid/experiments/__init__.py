@@ -11,7 +11,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
                "full_config", "quick_config"),
     "reproduce": ("run_study",),
     "runner": ("StudyRunner",),
-    "significance": ("holm", "paired_tests"),
     "store": ("StudyStore",),
     "study_report": ("StudyResult",),
     "sweep": ("SWEEP_PARAMETERS", "plot_sweep", "run_sweep"),

@@ -5,7 +5,8 @@ study's set-up>`` and an evaluation ``<system>-<hash of family, languages, texts
 with BM25 as ``bm25`` and the base model as ``zero-shot-<hash of its name>``. Format 2 keys every part by
 everything that determines it (:class:`~pyterrier_hybrid.experiments.config.TrainedModel`, ``StudyConfig.eval_key``,
 ``runner.bm25_id``). A run of a study renames the format-1 parts it would otherwise recompute; a part already
-stored under its new name is never overwritten.
+stored under its new name is never overwritten. BM25's format-1 parts are not migrated: they hold monolingual
+settings only, and today's BM25 system is evaluated in every setting (a new identity).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from pyterrier_hybrid.core.keys import short_hash
 from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
-from pyterrier_hybrid.experiments.runner import bm25_id, trained_id, zero_shot_id
+from pyterrier_hybrid.experiments.runner import trained_id, zero_shot_id
 from pyterrier_hybrid.experiments.store import StudyStore
 
 logger = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ def _moves(store: StudyStore, config: StudyConfig, models: Iterable[TrainedModel
         moves.extend([(old, new), (old.with_suffix(".json"), new.with_suffix(".json"))])
 
     for family in dict.fromkeys(EVALUATED_ON[f] for f in config.train_families):
-        evaluation(family, "bm25", bm25_id())
         evaluation(family, f"zero-shot-{short_hash(config.base_model)}", zero_shot_id(config.base_model))
     for model in models:
         old_name = v1_model_name(model)

@@ -19,8 +19,9 @@ from pyterrier_hybrid.experiments.config import EVALUATED_ON, STUDY_FORMAT, Stud
 from pyterrier_hybrid.experiments.store import StudyStore, training_part
 
 logger = logging.getLogger(__name__)
-#: BM25's parameters in the studies (``BM25System``'s defaults), part of its identity in the store.
-BM25_PARAMETERS = {"k1": 1.2, "b": 0.75, "stem": True}
+#: BM25's parameters in the studies (``BM25System``'s defaults), part of its identity in the store; ``pools``
+#: says which settings it is evaluated in (its parts of before were mono-only, so they are not this system's).
+BM25_PARAMETERS = {"k1": 1.2, "b": 0.75, "stem": True, "pools": "any"}
 
 
 def bm25_id() -> str:

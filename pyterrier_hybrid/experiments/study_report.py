@@ -11,10 +11,15 @@ import pandas as pd
 
 from datasets_ext import KINDS
 from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_means, write_heatmaps
+from pyterrier_hybrid.evaluation.systems import BM25System
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
-from pyterrier_hybrid.experiments.significance import paired_tests
+from pyterrier_hybrid.evaluation.significance import delta_table, paired_tests
 
 #: Measures of the report tables, with their column titles.
+#: How the report marks BM25's cross-lingual and multilingual rows, and the note that explains the mark.
+LEXICAL_MARK = "†"
+LEXICAL_NOTE = (f"{LEXICAL_MARK} BM25 across languages: lexical overlap only (each text analysed in its own "
+                "language, so only names, numbers and cognates can match); a floor, not a cross-lingual retriever.")
 REPORT_MEASURES: dict[str, str] = {"AP": "mAP", "nDCG@10": "nDCG@10", "R@10": "R@10",
                                    "RankDistance": "RankDistance", "SameLangPref": "SameLangPref"}
 SETTING_KEYS: list[str] = ["family", "trained_on", "system", "seed", "kind", "query_lang", "pool_lang", "measure"]
@@ -57,15 +62,15 @@ class StudyResult:
         systems = [s for s in DISPLAY_NAMES.values() if s in set(part["system"])]
         index = pd.MultiIndex.from_product([systems, KINDS], names=["system", "kind"])
         table = table.reindex(index=index, columns=[m for m in REPORT_MEASURES if m in table.columns])
+        lexical = {(DISPLAY_NAMES["bm25"], kind): (DISPLAY_NAMES["bm25"], f"{kind} {LEXICAL_MARK}")
+                   for kind in BM25System.LEXICAL_ONLY_KINDS}
+        table.index = pd.MultiIndex.from_tuples([lexical.get(row, row) for row in table.index], names=index.names)
         return table.rename(columns=REPORT_MEASURES)
 
     def significance_table(self, family: str, tests: pd.DataFrame) -> pd.DataFrame:
         """Rows (baseline, kind), one column per measure: hybrid's mean difference, Holm-adjusted p, ``*`` below 0.05."""
-        part = tests[(tests["family"] == family) & tests["measure"].isin(list(REPORT_MEASURES))]
-        cells = part.assign(cell=[f"{d:+.3f} (p={p:.2g}){'*' if s else ''}"
-                                  for d, p, s in zip(part["delta"], part["p_holm"], part["significant"])])
-        table = cells.pivot(index=["baseline", "kind"], columns="measure", values="cell")
-        return table.reindex(columns=[m for m in REPORT_MEASURES if m in table.columns]).rename(columns=REPORT_MEASURES)
+        table = delta_table(tests[tests["family"] == family], ["baseline", "kind"], list(REPORT_MEASURES))
+        return table.rename(columns=REPORT_MEASURES)
 
     def markdown(self) -> str:
         """The report: one section per evaluated family with its table and hybrid's significance tests."""
@@ -80,8 +85,11 @@ class StudyResult:
             trained_on = sorted(set(self.per_query.loc[self.per_query["family"] == family, "trained_on"]) - {"-"})
             langs = " ".join(sorted(set(self.per_query.loc[self.per_query["family"] == family, "query_lang"])))
             seeds = " ".join(map(str, self.config.seeds))
+            table = self.family_table(family, summary)
             lines += [f"## Evaluated on {family} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
-                      f"seed(s) {seeds}", "", markdown_table(self.family_table(family, summary)), ""]
+                      f"seed(s) {seeds}", "", markdown_table(table), ""]
+            if any(kind.endswith(LEXICAL_MARK) for kind in table.index.get_level_values("kind")):
+                lines += [LEXICAL_NOTE, ""]
             significance = self.significance_table(family, tests) if len(tests) else pd.DataFrame()
             if len(significance):  # a family whose hybrid model is not stored yet has nothing to test
                 lines += ["Hybrid minus baseline, paired t-test over queries, Holm-corrected over baselines "

@@ -55,7 +55,16 @@ class _DocnoBuilder(FwdLookupBuilder):
 
 
 class DenseIndex(FlexIndex):
-    """Dense index of one encoder's document vectors; ``retriever(pool=...)`` searches languages."""
+    """Dense index of one encoder's document vectors; ``retriever(pool=...)`` searches languages.
+
+    A pyterrier artifact of its own format (``dense_index`` / ``hybrid_flex``, registered as an entry point), so
+    ``pt.Artifact.load(path)`` and ``pt.Artifact.from_url(package)`` give back this pool-aware index, not a plain
+    FlexIndex. Indexes written before (format ``flex``) still open with ``DenseIndex(path)``.
+    """
+
+    ARTIFACT_FORMAT = "hybrid_flex"
+    #: Formats this class reads: its own, and FlexIndex's, which earlier versions wrote.
+    READ_FORMATS: tuple[str, ...] = (ARTIFACT_FORMAT, FlexIndex.ARTIFACT_FORMAT)
 
     def __init__(self, path: str | Path, encoder: DenseEncoder | None = None, *, verbose: bool = False):
         """Refer to the index at ``path``; with ``encoder`` it can index texts and is checked against it."""
@@ -82,6 +91,9 @@ class DenseIndex(FlexIndex):
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise DenseIndexError(f"corrupt dense index at {str(path)!r}: unreadable pt_meta.json or not built "
                                   f"by pyterrier_hybrid ({e!r}); delete it and index again") from e
+        if meta.get("type") != self.ARTIFACT_TYPE or meta.get("format") not in self.READ_FORMATS:
+            raise DenseIndexError(f"{str(path)!r} holds a {meta.get('type')}/{meta.get('format')} artifact, not a "
+                                  f"dense index of format {' or '.join(self.READ_FORMATS)}")
         problems = []
         vec_bytes = (path / "vecs.f4").stat().st_size if (path / "vecs.f4").exists() else None
         if vec_bytes != count * dim * 4:
@@ -112,6 +124,7 @@ class DenseIndex(FlexIndex):
                 raise DenseIndexError(f"dense index at {str(path)!r} was built with model {ours.get('model')!r} "
                                       f"(fingerprint {ours['fingerprint']}), not with {self.encoder!r} "
                                       f"(fingerprint {self.encoder.fingerprint})")
+        self._meta = meta  # read and checked here: FlexIndex's own reading accepts its format only
         self._checked = True
 
     def indexer(self, *, mode: str = "create") -> DenseIndexer:
@@ -207,7 +220,7 @@ class DenseIndexer(pt.Indexer):
             raise
         docnos.close()
         InvLookupBuilder.build(tmp / "docnos.npids")
-        meta = {"type": FlexIndex.ARTIFACT_TYPE, "format": FlexIndex.ARTIFACT_FORMAT, "vec_size": dim,
+        meta = {"type": DenseIndex.ARTIFACT_TYPE, "format": DenseIndex.ARTIFACT_FORMAT, "vec_size": dim,
                 "doc_count": count}
         atomic_write_json(tmp / "pt_meta.json", meta, indent=None)
         return meta

@@ -27,7 +27,8 @@ def test_format_1_parts_of_the_committed_full_study_are_renamed(tmp_path):
     for name in old:
         (store.root / name).parent.mkdir(parents=True, exist_ok=True)
         (store.root / name).write_text(name)
-    assert migrate_store(store, config, study_models(config)) == 6  # 4 evaluation files, a record, a model folder
+    assert migrate_store(store, config, study_models(config)) == 4  # 2 evaluation files, a record, a model folder
+    assert (store.root / "evals/xquad-r/bm25-ca78cc85.parquet").exists()  # mono-only BM25: not today's BM25
     hybrid = config.model("mlqa-r", "hybrid", 0)
     eval_path = store.evaluation_path("xquad-r", f"mlqa-r-{hybrid.name}", config.eval_key("xquad-r"))
     assert eval_path.read_text() == "evals/xquad-r/mlqa-r-hybrid-seed0-21d1835f-ca78cc85.parquet"

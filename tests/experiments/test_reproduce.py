@@ -28,7 +28,9 @@ def test_study_writes_every_report(study, tmp_path):
     assert set(summary["system"]) == {"BM25", "zero-shot", "X-X", "X-X-mono", "X-Y", "hybrid"}
     assert set(summary["family"]) == {"xquad-r"}  # trained on MLQA-R, so never evaluated on it
     bm25 = summary[summary["system"] == "BM25"]
-    assert set(bm25["kind"]) == {"mono"}  # BM25 only where lexical matching means something
+    assert set(bm25["kind"]) == {"mono", "cross", "multi"}  # BM25 in every setting...
+    assert "| BM25 | cross † |" in (out / "results.md").read_text()  # ...marked lexical overlap only outside mono
+    assert "lexical overlap only" in (out / "results.md").read_text()
     settings = result.settings()
     assert len(settings[(settings["system"] == "hybrid") & (settings["measure"] == "AP")]) == 3 + 6 + 3
     tests = pd.read_csv(out / "significance.csv")

@@ -1,4 +1,4 @@
-"""Offline BM25: analysis per language, PyTerrier retrieval, persistence, monolingual-only guard."""
+"""Offline BM25: analysis per language (of each document and query), PyTerrier retrieval in any pool, persistence."""
 from __future__ import annotations
 
 import time
@@ -69,15 +69,48 @@ def test_pipeline_operators_and_experiment():
     assert out["map"].tolist() == [1.0, 1.0]
 
 
-def test_monolingual_only():
-    index = BM25Index.build(DOCS, "en")
-    with pytest.raises(ValueError, match="not applicable to cross-lingual or multilingual"):
-        index.retriever()(pd.DataFrame({"qid": ["de:q1"], "query": ["Garten"]}))
+def test_monolingual_index_refuses_other_languages_and_empty_pools():
     mixed = pd.concat([DOCS, pd.DataFrame({"docno": ["de:0:0:0"], "text": ["Garten"]})])
-    with pytest.raises(ValueError, match="BM25 is monolingual"):
+    with pytest.raises(ValueError, match="this BM25 index is 'en' but documents in de.*lang=None"):
         BM25Index.build(mixed, "en")
     with pytest.raises(ValueError, match="empty pool"):
         BM25Index.build(DOCS.iloc[:0], "en")
+    with pytest.raises(ValueError, match="has lang 'de' but its id says 'en'"):
+        BM25Index.build(DOCS.assign(lang="de"))
+    with pytest.raises(ValueError, match="'7' has no language"):
+        BM25Index.build(pd.DataFrame({"docno": ["7"], "text": ["x"]}))
+
+
+def test_each_text_is_analysed_in_its_own_language():
+    """A German query against an English pool is analysed with the German stemmer, each document with its own."""
+    docs = pd.DataFrame({"docno": ["en:0:0:0", "de:0:0:0", "de:0:0:1"],
+                         "text": ["Running in Berlin.", "Die Häuser in Berlin.", "Hunde bellen."]})
+    index = BM25Index.build(docs)
+    assert index.languages == ("de", "en") and index.lang is None
+    german = analyzer_for("de")
+    assert german("Häusern") == german("Häuser")  # German stemming applies to the German query...
+    scores = index.scores(["Häusern"], "de")[0]
+    assert scores[1] > 0 and scores[0] == 0 and scores[2] == 0  # ...and to the German document
+    assert index.scores(["running"], "en")[0][0] > 0  # the English document has its English stem
+    with pytest.raises(ValueError, match="languages are needed"):
+        index.scores(["Berlin"])
+
+
+def test_cross_lingual_and_multilingual_retrieval_in_pt_experiment():
+    """BM25 retrieves from any pool (lexical overlap only) and runs in pt.Experiment beside other systems."""
+    docs = pd.concat([DOCS, pd.DataFrame({"docno": ["de:0:0:0", "de:0:0:1"],
+                                          "text": ["Der Garten in Berlin.", "Hunde bellen."]})])
+    topics = pd.DataFrame({"qid": ["de:q1", "en:q1"], "query": ["Berlin Gärten", "garden"]})
+    qrels = pd.DataFrame({"qid": ["de:q1", "de:q1", "en:q1", "en:q1"], "label": [1] * 4,
+                          "docno": ["de:0:0:0", "en:0:0:2", "de:0:0:0", "en:0:0:2"]})
+    cross = BM25Index.build(DOCS, "en").retriever()   # German queries against the English pool
+    res = cross(topics.iloc[:1])
+    assert set(res["docno"]) <= set(DOCS["docno"]) and len(res) == len(DOCS)
+    multi = BM25Index.build(docs).retriever()
+    top = multi(topics)
+    assert top[top.qid == "de:q1"]["docno"].iloc[0] == "de:0:0:0"  # "Berlin" and the stem of "Gärten"
+    out = pt.Experiment([cross, multi], topics, qrels, eval_metrics=["map"], names=["cross", "multi"])
+    assert out["map"].notna().all() and out.loc[1, "map"] > 0
 
 
 def test_scores_matrix_matches_retriever():
@@ -98,6 +131,8 @@ def test_persisted_index_round_trip_and_atomic_overwrite(tmp_path):
     BM25Index.build(DOCS.iloc[:2], "en").save(path)  # overwrite in place
     assert len(BM25Index.load(path).docnos) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25-en"]  # no temporary directories left
+    multi = BM25Index.build(pd.concat([DOCS, pd.DataFrame({"docno": ["de:1"], "text": ["Garten"]})])).save(path)
+    assert BM25Index.load(multi).doc_langs.tolist() == ["en"] * 4 + ["de"]
     (path / "pyterrier_hybrid_bm25.json").unlink()  # e.g. a half-written or foreign directory
     with pytest.raises(FileNotFoundError, match="not a complete BM25 index"):
         BM25Index.load(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pyterrier_hybrid.retrieval import DenseEncoder, DenseIndex, DenseIndexError
@@ -120,3 +121,39 @@ def test_altered_language_codes_are_reported(built, encoder, recode):
     np.save(path / "doc_langs.npy", altered)
     with pytest.raises(DenseIndexError, match="doc_langs.npy (differs|does not match)"):
         DenseIndex(path, encoder).retriever("en")
+
+
+def test_artifact_load_and_package_give_back_the_pool_aware_index(built, encoder, tmp_path, monkeypatch):
+    """pt.Artifact.load, and a package shared like any pyterrier-dr index (built, served over HTTP, fetched with
+    pt.Artifact.from_url), return a DenseIndex with its pools."""
+    import functools
+    import http.server
+    import threading
+
+    import pyterrier as pt
+    monkeypatch.setenv("PYTERRIER_HOME", str(tmp_path / "pyterrier_home"))
+    loaded = pt.Artifact.load(str(built.index_path))
+    assert type(loaded) is DenseIndex and loaded.languages() == {"de": 1, "en": 2, "zh": 1}
+    res = (encoder >> loaded.retriever(pool="en"))(pd.DataFrame({"qid": ["de:q"], "query": ["Haus am Fluss"]}))
+    assert set(res["docno"]) == {"en:0:0:0", "en:0:0:1"}
+    (tmp_path / "shared").mkdir()
+    loaded.build_package(str(tmp_path / "shared" / "index.tar.lz4"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "shared"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        unpacked = pt.Artifact.from_url(f"http://127.0.0.1:{server.server_port}/index.tar.lz4")
+    finally:
+        server.shutdown()
+    assert type(unpacked) is DenseIndex and unpacked.languages() == loaded.languages()
+    np.testing.assert_array_equal(unpacked.payload()[1], loaded.payload()[1])
+
+
+def test_an_index_of_the_earlier_flex_format_still_opens(built, encoder):
+    meta_path = built.index_path / "pt_meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "format": "flex"}))
+    assert DenseIndex(built.index_path, encoder).languages() == {"de": 1, "en": 2, "zh": 1}
+    meta_path.write_text(json.dumps({**meta, "format": "jpq"}))
+    with pytest.raises(DenseIndexError, match="dense_index/jpq artifact"):
+        DenseIndex(built.index_path, encoder).languages()

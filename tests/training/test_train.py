@@ -136,6 +136,47 @@ def test_resume_after_sigkill_skips_done_batches(tiny_model_dir, tmp_path, monke
     assert trained[:14 - done] == plan[done:14] and len(trained) <= 14 - done + 1
 
 
+KILLED_IN_SAVE = """
+import pathlib, sys, time
+import transformers
+from pyterrier_hybrid.training import train
+sys.path.insert(0, {tests!r})
+from test_train import synthetic
+save_optimizer = transformers.Trainer._save_optimizer_and_scheduler
+def stalled_save(self, output_dir):  # checkpoint-4's weights are written, its optimizer and state not yet
+    save_optimizer(self, output_dir)
+    if output_dir.endswith("checkpoint-4"):
+        pathlib.Path({ready!r}).touch()
+        time.sleep(600)
+transformers.Trainer._save_optimizer_and_scheduler = stalled_save
+train({model!r}, synthetic(48), "hybrid", output_dir={out!r}, batch_size=8, max_steps=8, save_steps=2, device="cpu")
+"""
+
+
+def test_a_kill_inside_a_checkpoint_save_does_not_block_the_resume(tiny_model_dir, tmp_path, caplog):
+    """SIGKILL while checkpoint-4 is being written (weights saved, trainer state not): resume takes checkpoint-2,
+    removes the half-written folder with a warning, and finishes (before: 'Unrecognized model in checkpoint-4')."""
+    out, ready = tmp_path / "m", tmp_path / "in-save"
+    script = KILLED_IN_SAVE.format(tests=str(Path(__file__).parent), model=str(tiny_model_dir), out=str(out),
+                                   ready=str(ready))
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "WORLD_SIZE": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "training ended before the save"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    half = tmp_path / "m.checkpoints" / "checkpoint-4"
+    assert half.is_dir() and not (half / "trainer_state.json").exists()  # the kill left it half-written
+    with caplog.at_level("WARNING"):
+        train(str(tiny_model_dir), synthetic(48), "hybrid", output_dir=out, batch_size=8, max_steps=8,
+              save_steps=2, device="cpu", resume=True)
+    assert "interrupted save left it incomplete" in caplog.text and "checkpoint-4" in caplog.text
+    assert (out / "model.safetensors").exists()
+    assert json.loads((out / "batch_stats.json").read_text())["steps"] == 8
+
+
 def test_cli_train(tiny_model_dir, tmp_path):
     path = tmp_path / "qa.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in synthetic(24).table.to_pylist()))

@@ -6,19 +6,19 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pyterrier_hybrid.experiments import holm, paired_tests
+from pyterrier_hybrid.evaluation import adjust, baseline_tests, paired_tests
 
 
 def test_holm_by_hand():
     # sorted p: 0.01 (x3), 0.02 (x2), 0.04 (x1) -> 0.03, 0.04, 0.04 (monotone)
-    assert np.allclose(holm([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
-    assert np.allclose(holm([0.5, 0.6]), [1.0, 1.0])
+    assert np.allclose(adjust([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
+    assert np.allclose(adjust([0.5, 0.6]), [1.0, 1.0])
 
 
 @settings(max_examples=30)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=8))
 def test_holm_never_lowers_a_p_value_and_keeps_the_order(p):
-    adjusted = holm(p)
+    adjusted = adjust(p)
     assert (adjusted >= np.asarray(p) - 1e-12).all() and (adjusted <= 1).all()
     order = np.argsort(p, kind="stable")
     assert (np.diff(adjusted[order]) >= -1e-12).all()
@@ -51,3 +51,34 @@ def test_queries_are_paired_and_averaged_over_settings():
     tests = paired_tests(rows, "hybrid", ["X-X"])
     assert tests["queries"].iloc[0] == 2 and tests["mean"].iloc[0] == pytest.approx(0.4)
     assert tests["delta"].iloc[0] == pytest.approx(0.1)
+
+
+def test_baseline_tests_equal_pt_experiments_corrected_p_values():
+    """Every system against one baseline, corrected over the systems: the p-values of pt.Experiment(baseline=0,
+    correction=...) on the same runs, for Holm and Bonferroni."""
+    import ir_measures
+    import pyterrier as pt
+    from ir_measures import AP
+    rng = np.random.default_rng(0)
+    qids = [f"en:q{i}" for i in range(30)]
+
+    def run(shift: float) -> pd.DataFrame:
+        scores = rng.normal(size=(30, 10)) + np.r_[shift, shift, [0] * 8]
+        return pd.DataFrame({"qid": np.repeat(qids, 10), "docno": [f"d{j}" for j in range(10)] * 30,
+                             "score": scores.ravel()})
+    runs = {"bm25": run(0.0), "a": run(1.0), "b": run(0.2)}
+    qrels = pd.DataFrame({"qid": np.repeat(qids, 2), "docno": ["d0", "d1"] * 30, "label": 1})
+    irqrels = qrels.rename(columns={"qid": "query_id", "docno": "doc_id", "label": "relevance"})
+    per_query = pd.concat([pd.DataFrame([dict(family="f", system=name, kind="mono", measure="AP", query_id=m.query_id,
+                                              value=m.value) for m in ir_measures.iter_calc([AP], irqrels, r.rename(
+                                                  columns={"qid": "query_id", "docno": "doc_id"}))])
+                           for name, r in runs.items()])
+    topics = pd.DataFrame({"qid": qids, "query": "x"})
+    for correction in ("holm", "bonferroni"):
+        ours = baseline_tests(per_query, "bm25", ["a", "b"], correction=correction).set_index("system")
+        theirs = pt.Experiment(list(runs.values()), topics, qrels, eval_metrics=[AP], baseline=0,
+                               correction=correction, names=list(runs)).set_index("name")
+        for system in ("a", "b"):
+            assert ours.loc[system, "p"] == pytest.approx(theirs.loc[system, "AP p-value"])
+            assert ours.loc[system, "p_holm"] == pytest.approx(theirs.loc[system, "AP p-value corrected"])
+            assert ours.loc[system, "significant"] == theirs.loc[system, "AP reject"]
