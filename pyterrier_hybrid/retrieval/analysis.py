@@ -56,6 +56,7 @@ def analyzer_for(lang: str, stem: bool = True) -> Analyzer:
                 tokens += bigrams(word)
             else:
                 tokens.append(word)
-        return stemmer.stemWords(tokens) if stemmer else tokens
+        # a stemmer can reduce a short word to nothing (Greek's does): an empty token is no term
+        return [t for t in stemmer.stemWords(tokens) if t] if stemmer else tokens
 
     return analyze

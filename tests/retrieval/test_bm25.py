@@ -35,6 +35,14 @@ def test_stemming_and_case_folding():
     assert analyzer_for("de")("Häuser") == analyzer_for("de")("häuser")
 
 
+def test_a_word_stemmed_to_nothing_is_no_term():
+    """Greek's Snowball stemmer reduces some words (e.g. "όταν") to "": no empty term, which used to match the
+    placeholder of an empty document and then fail inside bm25s (a Greek query against a German pool)."""
+    assert analyzer_for("el")("όταν") == []
+    index = BM25Index.build(pd.DataFrame({"docno": ["de:0", "de:1"], "text": ["Haus", "!!"]}))  # de:1 has no term
+    assert (index.scores(["όταν σπίτι"], "el") == 0).all()
+
+
 def test_every_supported_language_analyses():
     for lang in SUPPORTED_LANGUAGES:
         assert analyzer_for(lang)("abc 123") == ["abc", "123"]
