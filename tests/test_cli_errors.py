@@ -42,7 +42,7 @@ def test_degenerate_training_arguments_fail_before_work(tmp_path, argv, message)
 
 
 @pytest.mark.parametrize("command", [
-    ["evaluate", "--dataset", "mlqa-r", "--no-bm25", "--out", "{blocked}/out"],
+    ["evaluate", "--dataset", "mlqa-r", "--out", "{blocked}/out"],
     ["reproduce", "--quick", "--out", "{blocked}/out"],
     ["train", "m", "mlqa-r", "--out", "{blocked}/sub/model"],
 ])
@@ -51,6 +51,12 @@ def test_an_unwritable_output_fails_before_any_work_in_one_line(tmp_path, comman
     blocked.write_text("not a folder")
     with pytest.raises(SystemExit, match="is not a writable folder"):  # before: a traceback after all the work
         main([part.format(blocked=blocked) for part in command])
+
+
+def test_an_evaluation_of_no_system_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="nothing to evaluate"):
+        main(["evaluate", "--dataset", "mlqa-r", "--no-bm25", "--out", str(tmp_path / "o")])
+    assert not (tmp_path / "o").exists()
 
 
 def test_an_unwritable_cache_fails_before_any_work(tmp_path, monkeypatch):

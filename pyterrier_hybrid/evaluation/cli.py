@@ -54,6 +54,8 @@ def run_evaluate(args: argparse.Namespace) -> None:
                                fast=encode_precision(args.encode_precision))
         systems.append(DenseSystem(encoder, args.name[i] if args.name else None))
     names = [s.name for s in systems]
+    if not names:
+        raise ValueError("nothing to evaluate: give --model, or leave out --no-bm25")
     baseline = args.baseline or (names[0] if names else None)
     if baseline not in (*names, "none"):
         raise ValueError(f"--baseline {baseline!r} is not a system of this evaluation; systems: {', '.join(names)}")
