@@ -1,5 +1,5 @@
 """The comparison of `pyterrier-hybrid reproduce`, from Python: BM25, the base model zero-shot, and the base
-model fine-tuned with X-X, X-X-mono, X-Y and hybrid batches, trained on one family, evaluated on the other.
+model fine-tuned with X-X, X-X (mixed), X-Y and hybrid batches, trained on one family, evaluated on the other.
 
     PYTERRIER_HYBRID_LAREQA=../shared/data/lareqa python examples/reproduce.py --quick [--seeds 0 1 2]
 

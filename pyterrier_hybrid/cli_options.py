@@ -17,7 +17,8 @@ import warnings
 from pathlib import Path
 
 from pyterrier_hybrid.retrieval.fast import FAST_MODES
-from pyterrier_hybrid.training.config import LOSSES, STRATEGY_NAMES, TRAIN_PRECISIONS, WORD_EMBEDDINGS, TrainConfig
+from pyterrier_hybrid.training.config import (LOSSES, PROPORTIONAL, RENAMED, STRATEGY_NAMES, TRAIN_PRECISIONS,
+                                              WORD_EMBEDDINGS, XX_KINDS, XX_LANGUAGES, TrainConfig, check_strategy)
 
 #: Encoding precisions: ``pyterrier_hybrid.retrieval.fast``'s modes; ``auto`` is bf16 where native, else fp32.
 ENCODE_PRECISIONS: tuple[str, ...] = (*FAST_MODES, "auto")
@@ -87,12 +88,58 @@ def add_training(parser: argparse.ArgumentParser, *, preset: bool) -> None:
     deprecated(parser, "--fp32-training", "--train-precision fp32", "train_precision", value="fp32")
 
 
+class _Removed(argparse.Action):
+    """A flag that was removed: an error that names its replacement."""
+
+    def __init__(self, option_strings, dest, replacement: str, **kwargs):
+        self.replacement = replacement
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} was removed: use {self.replacement}")
+
+
+def _argparse_type(check):
+    """An argparse type from a checker that raises ValueError (its message shown as argparse's error)."""
+    def convert(text: str):
+        try:
+            return check(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = check.__name__
+    return convert
+
+
+def alpha_value(text: str) -> float | str:
+    """``--alpha``: a number in [0, 1] or ``proportional``."""
+    if text == PROPORTIONAL:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"alpha must be a number in [0, 1] or {PROPORTIONAL!r}, got {text!r}") from None
+
+
+def add_strategy_options(parser: argparse.ArgumentParser) -> None:
+    """The strategy options (fields of TrainConfig; unset: the strategy's default, ``STRATEGY_OPTIONS``)."""
+    parser.add_argument("--alpha", type=_argparse_type(alpha_value),
+                        help=f"hybrid: share of X-X batches, in [0, 1] (default 0.5), or {PROPORTIONAL} to the two "
+                             "training sets' sizes")
+    parser.add_argument("--xx-kind", choices=XX_KINDS,
+                        help="hybrid: X-X batches in one language each (default) or mixed (LAReQA's X-X)")
+    parser.add_argument("--xx-languages", choices=XX_LANGUAGES,
+                        help="xx, hybrid: a one-language batch's language drawn uniformly among the languages "
+                             "(default, the paper's) or in proportion to their rows")
+    parser.add_argument("--mono-xx", action=_Removed, replacement="--xx-kind (one-language is the default) "
+                        f"or --strategy xx; {RENAMED['mono_xx']}")
+
+
 def add_strategy(parser: argparse.ArgumentParser) -> None:
     """The batch strategy and its options, and what else only ``train`` sets."""
     d = TrainConfig()
-    parser.add_argument("--strategy", choices=STRATEGY_NAMES, default=d.strategy)
-    parser.add_argument("--alpha", type=float, help="hybrid: share of X-X batches (default: proportional)")
-    parser.add_argument("--mono-xx", action="store_true", help="hybrid: X-X batches in one language each")
+    parser.add_argument("--strategy", type=_argparse_type(check_strategy), default=d.strategy,
+                        help=f"{', '.join(STRATEGY_NAMES)} (default {d.strategy}; see docs/method.md)")
+    add_strategy_options(parser)
     parser.add_argument("--epochs", type=float, default=d.epochs, help="epochs, when --steps is not given")
     parser.add_argument("--loss", choices=LOSSES, default=d.loss)
     parser.add_argument("--mini-batch-size", type=int, default=d.mini_batch_size,

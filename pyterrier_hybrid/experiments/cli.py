@@ -22,6 +22,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-on", nargs="+", choices=list(EVALUATED_ON),
                    help="training families; each is evaluated on the other (default: preset)")
     cli_options.add_training(p, preset=True)
+    cli_options.add_strategy_options(p)
     cli_options.add_evaluation(p, preset=True)
     cli_options.deprecated(p, "--languages", "--eval-languages", "eval_languages", nargs="+")
 
@@ -49,7 +50,7 @@ def default_out(args: argparse.Namespace) -> Path:
 
 
 def add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("reproduce", help="the paper's comparison: BM25, zero-shot, X-X, X-X-mono, X-Y, hybrid")
+    p = subparsers.add_parser("reproduce", help="the paper's comparison: BM25, zero-shot, X-X, X-X (mixed), X-Y, hybrid")
     add_study_arguments(p)
     p.add_argument("--strategies", nargs="+", choices=TRAINED_SYSTEMS, help="fine-tuned systems (default: all)")
     p.add_argument("--no-bm25", dest="bm25", action="store_false")

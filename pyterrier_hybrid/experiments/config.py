@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from datasets_ext import check_languages
 from pyterrier_hybrid.core.keys import short_hash
-from pyterrier_hybrid.training.config import STRATEGIES, STRATEGY_NAMES, TrainConfig
+from pyterrier_hybrid.training.config import STRATEGIES, STRATEGY_NAMES, STRATEGY_OPTIONS, OPTION_FIELDS, TrainConfig
 
 #: Version of the study store's keys: part of every stored part's key, raised when what a key covers changes
-#: (1: strategy name + a hash of the set-up; 2: every field that determines a model or an evaluation).
+#: (1: strategy name + a hash of the set-up; 2: every field that determines a model or an evaluation). A model's
+#: key also covers the batch rules (``training.config.BATCH_RULES``): no model trained under older rules, nor its
+#: evaluation, is reused, while BM25's and the base model's evaluations are.
 STUDY_FORMAT = 2
 #: Batch strategies compared against each other (names as in ``TrainConfig.strategy``).
 TRAINED_SYSTEMS: tuple[str, ...] = STRATEGY_NAMES
@@ -26,7 +28,8 @@ EVALUATED_ON: dict[str, str] = {"mlqa-r": "xquad-r", "xquad-r": "mlqa-r"}
 class TrainingSetup(TrainConfig):
     """The TrainConfig every fine-tuned model of a study shares (each model sets its own strategy and seed), and
     its training data: ``languages`` (None: all of the training family) and ``items`` (this many random items,
-    each in all its languages; None: all). ``alpha`` and ``mono_xx`` apply to the hybrid models only."""
+    each in all its languages; None: all). The strategy options (``alpha``, ``xx_kind``, ``xx_languages``) go
+    to the models whose strategy takes them (``STRATEGY_OPTIONS``)."""
     steps: int | None = 200
     max_seq_length: int | None = 128
     precision: str = "auto"
@@ -41,9 +44,9 @@ class TrainingSetup(TrainConfig):
     def train_config(self, strategy: str, seed: int) -> TrainConfig:
         """The TrainConfig of the model trained with ``strategy`` and ``seed`` under this set-up."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
-        hybrid = strategy == "hybrid"
-        return TrainConfig(**{**fields, "strategy": strategy, "seed": seed,
-                              "alpha": self.alpha if hybrid else None, "mono_xx": self.mono_xx and hybrid})
+        options = {name: getattr(self, name) if name in STRATEGY_OPTIONS[strategy] else None
+                   for name in OPTION_FIELDS}
+        return TrainConfig(**{**fields, "strategy": strategy, "seed": seed, **options})
 
 
 @dataclass(frozen=True)

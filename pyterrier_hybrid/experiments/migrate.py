@@ -1,68 +1,59 @@
-"""Migration of stores written under earlier key formats, so no stored part is computed twice or lost.
+"""Renaming of stores written before the paper's strategies, so no stored part is read under a name whose meaning
+changed.
 
-Format 1 (before ``STUDY_FORMAT`` 2) named a model ``<strategy>-seed<n>-<hash of base model, texts and the
-study's set-up>`` and an evaluation ``<system>-<hash of family, languages, texts, precision, length, items>``,
-with BM25 as ``bm25`` and the base model as ``zero-shot-<hash of its name>``. Format 2 keys every part by
-everything that determines it (:class:`~pyterrier_hybrid.experiments.config.TrainedModel`, ``StudyConfig.eval_key``,
-``runner.bm25_id``). A run of a study renames the format-1 parts it would otherwise recompute; a part already
-stored under its new name is never overwritten. BM25's format-1 parts are not migrated: they hold monolingual
-settings only, and today's BM25 system is evaluated in every setting (a new identity).
+Until batch rules 2 (``training.config.BATCH_RULES``) a model's name began with its strategy, and three names
+meant something else: ``xx`` was LAReQA's mixed X-X (today ``xx-mixed``), ``xx-mono`` one-language batches with
+languages drawn in proportion to their rows (today ``xx`` with ``xx_languages="proportional"``), and ``hybrid``
+built on mixed X-X with the proportional alpha (today ``hybrid`` with ``xx_kind="mixed"``,
+``alpha="proportional"``). Those models also allowed one text twice in a batch, so none is reused: their keys
+differ from every model's of today. What a run of a study does is rename them once to what they were: ``xx-`` ->
+``xx-mixed-``, ``xx-mono-`` -> ``xx-``, ``hybrid-`` -> ``hybrid-mixed-proportional-``, in models, training
+records and evaluations, then mark the store (``.study/FORMAT``) so nothing is renamed twice. BM25's and the
+base model's evaluations keep their names and are reused.
 """
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
-from pathlib import Path
+import re
 
-from pyterrier_hybrid.core.keys import short_hash
-from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
-from pyterrier_hybrid.experiments.runner import trained_id, zero_shot_id
+from pyterrier_hybrid.experiments.config import EVALUATED_ON
 from pyterrier_hybrid.experiments.store import StudyStore
 
 logger = logging.getLogger(__name__)
 
-
-def v1_model_name(model: TrainedModel) -> str:
-    """A model's name under format 1: its set-up as the format-1 ``TrainingSetup`` dataclass held it."""
-    s = model.setup
-    setup = {"steps": s.steps, "batch_size": s.batch_size, "max_seq_length": s.max_seq_length,
-             "learning_rate": s.learning_rate, "warmup_ratio": s.warmup_ratio,
-             "freeze_word_embeddings": s.freeze_word_embeddings, "bf16": s.bf16, "languages": s.languages,
-             "items": s.items, "alpha": s.alpha}
-    return f"{model.strategy}-seed{model.seed}-{short_hash([model.base_model, model.with_context, setup])}"
+#: The store's layout version, written to ``.study/FORMAT``; stores without it predate the paper's strategies.
+STORE_FORMAT = "3"
+#: Strategy prefixes of the model names written before the paper's strategies, and what those models were.
+OLD_STRATEGIES: dict[str, str] = {"xx-mono": "xx", "xx": "xx-mixed", "hybrid": "hybrid-mixed-proportional"}
+_OLD_NAME = re.compile(r"^(?P<strategy>xx-mono|xx|hybrid)(?P<tail>-seed\d+-[0-9a-f]{8}.*)$")
 
 
-def v1_eval_key(config: StudyConfig, family: str) -> str:
-    return short_hash([family, config.eval_languages, config.with_context, config.fast, config.eval_max_seq_length,
-                       config.eval_items])
+def renamed(name: str, families: tuple[str, ...] = tuple(EVALUATED_ON)) -> str | None:
+    """The name an old part ``name`` gets (its model name, maybe after ``<train family>-``), or None."""
+    head = next((f"{f}-" for f in families if name.startswith(f"{f}-")), "")
+    match = _OLD_NAME.match(name[len(head):])
+    if match is None:
+        return None
+    return f"{head}{OLD_STRATEGIES[match['strategy']]}{match['tail']}"
 
 
-def _moves(store: StudyStore, config: StudyConfig, models: Iterable[TrainedModel]) -> list[tuple[Path, Path]]:
-    moves = []
-
-    def evaluation(family: str, old_id: str, new_id: str) -> None:
-        old = store.evaluation_path(family, old_id, v1_eval_key(config, family))
-        new = store.evaluation_path(family, new_id, config.eval_key(family))
-        moves.extend([(old, new), (old.with_suffix(".json"), new.with_suffix(".json"))])
-
-    for family in dict.fromkeys(EVALUATED_ON[f] for f in config.train_families):
-        evaluation(family, f"zero-shot-{short_hash(config.base_model)}", zero_shot_id(config.base_model))
-    for model in models:
-        old_name = v1_model_name(model)
-        evaluation(EVALUATED_ON[model.family], f"{model.family}-{old_name}", trained_id(model))
-        moves.append((store.training_record(model).with_name(f"{old_name}.json"), store.training_record(model)))
-        moves.append((store.model_dir(model).with_name(old_name), store.model_dir(model)))
+def migrate_store(store: StudyStore, families: tuple[str, ...] = tuple(EVALUATED_ON)) -> int:
+    """Rename the parts of an unmarked (older) store once, as the module says; return how many were renamed. A new
+    store is created marked."""
+    marker = store.root / "FORMAT"
+    if marker.exists():
+        return 0
+    moves = 0
+    store.root.mkdir(parents=True, exist_ok=True)
+    for folder in ("models", "trainings", "evals"):
+        for family_dir in sorted((store.root / folder).glob("*")):
+            for path in sorted(family_dir.iterdir()):
+                new = renamed(path.name, families)
+                if new is not None and not (family_dir / new).exists():
+                    os.replace(path, family_dir / new)
+                    logger.info("part of an older store renamed to what it was: %s -> %s",
+                                path.relative_to(store.root), new)
+                    moves += 1
+    marker.write_text(STORE_FORMAT + "\n")
     return moves
-
-
-def migrate_store(store: StudyStore, config: StudyConfig, models: Iterable[TrainedModel]) -> int:
-    """Rename the format-1 parts of ``config`` (and ``models``) in ``store`` to their current names; return how
-    many were renamed (each is logged)."""
-    renamed = 0
-    for old, new in _moves(store, config, models):
-        if old.exists() and not new.exists():
-            os.replace(old, new)
-            logger.info("store migrated to format 2: %s -> %s", old.relative_to(store.root), new.name)
-            renamed += 1
-    return renamed

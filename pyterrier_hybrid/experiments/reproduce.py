@@ -66,7 +66,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None =
     check_training_items(models)  # every argument is checked before the output folder is made
     check_writable(out_dir, "the output folder (--out)")
     check_cache_writable()
-    migrate_store(store, config, models)
+    migrate_store(store)
     parts = [part for part in study_parts(config, models, StudyRunner(config, store)) if part is not None]
     if not parts:
         raise ValueError(f"nothing of this study is stored under {out_dir} yet; run it without --report-only")

@@ -58,7 +58,7 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     check_writable(out_dir, "the output folder (--out)")
     check_cache_writable()
     store = StudyStore(out_dir)
-    migrate_store(store, config, [model for _, model in points])
+    migrate_store(store)
     runner = StudyRunner(config, store)
     rows = []
     for value, model in points:

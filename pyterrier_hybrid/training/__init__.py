@@ -1,4 +1,4 @@
-"""Parallel QA data, batch samplers (X-X, X-X-mono, X-Y, hybrid), TrainConfig and train().
+"""Parallel QA data, batch samplers (X-X, X-X (mixed), X-Y, hybrid), TrainConfig and train().
 
 The samplers subclass sentence-transformers' batch sampler, whose import takes seconds: names are loaded from
 their modules on first access (see ``pyterrier_hybrid._lazy``), so ``import pyterrier_hybrid`` stays fast.
@@ -15,6 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "pairs": ("PairKeys",),
     "parallel_qa": ("ParallelQA",),
     "samplers": ("STRATEGIES", "BatchStats", "HybridBatchSampler", "ParallelBatchSampler", "XXBatchSampler",
-                 "XXMonoBatchSampler", "XYBatchSampler"),
+                 "XXMixedBatchSampler", "XYBatchSampler"),
 })
 __all__ += ["NonFiniteLossError", "train"]

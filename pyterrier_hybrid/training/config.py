@@ -12,41 +12,108 @@ from dataclasses import dataclass
 
 from pyterrier_hybrid.core.keys import short_hash
 
-#: The batch strategies, the one list of them: name -> (sampler class in ``training.samplers``, display name).
+#: The batch strategies, the one list of them (the paper's names; docs/method.md): name -> (sampler class in
+#: ``training.samplers``, display name). ``xx``: every batch one language; ``xx-mixed``: LAReQA's X-X, each pair
+#: monolingual, languages mixed inside a batch; ``xy``: question and answer languages differ; ``hybrid``:
+#: one-language X-X batches and X-Y batches, X-X share alpha.
 STRATEGIES: dict[str, tuple[str, str]] = {
     "xx": ("XXBatchSampler", "X-X"),
-    "xx-mono": ("XXMonoBatchSampler", "X-X-mono"),
+    "xx-mixed": ("XXMixedBatchSampler", "X-X (mixed)"),
     "xy": ("XYBatchSampler", "X-Y"),
     "hybrid": ("HybridBatchSampler", "hybrid"),
 }
 STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
+#: Names that changed meaning or were removed, and what to use instead (an error names the replacement).
+RENAMED: dict[str, str] = {
+    "xx-mono": "strategy 'xx' (every batch one language; --xx-languages proportional for the old language draw)",
+    "mono_xx": "xx_kind (hybrid's X-X batches are one language each by default; xx_kind='mixed' for LAReQA's "
+               "mixed X-X, --xx-kind mixed)",
+}
+#: Hybrid's X-X batches: one language each (the paper's) or LAReQA's mixed languages.
+XX_KINDS: tuple[str, ...] = ("one-language", "mixed")
+#: How a one-language X-X batch's language is drawn: uniformly among the languages that fill a batch (the
+#: paper's), or in proportion to each language's rows.
+XX_LANGUAGES: tuple[str, ...] = ("uniform", "proportional")
+#: Hybrid's X-X share: a number in [0, 1], or ``proportional`` to the sizes of the two training sets.
+PROPORTIONAL = "proportional"
+#: The options each strategy takes, with their defaults (None elsewhere: an option a strategy does not take is
+#: an error, so no two configurations of one model differ in their key).
+STRATEGY_OPTIONS: dict[str, dict[str, object]] = {
+    "xx": {"xx_languages": "uniform"},
+    "xx-mixed": {},
+    "xy": {},
+    "hybrid": {"alpha": 0.5, "xx_kind": "one-language", "xx_languages": "uniform"},
+}
+#: Every strategy option (the TrainConfig fields of ``STRATEGY_OPTIONS``).
+OPTION_FIELDS: tuple[str, ...] = ("alpha", "xx_kind", "xx_languages")
 #: Contrastive losses (see ``train.make_loss``).
 LOSSES: tuple[str, ...] = ("mnrl", "cached-mnrl", "symmetric")
 #: Training precisions: exact fp32, bfloat16 autocast, or ``auto`` (bf16 where the CPU computes it natively).
 TRAIN_PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "auto")
 #: What happens to the word-embedding matrix (82% of multilingual-e5-small's parameters).
 WORD_EMBEDDINGS: tuple[str, ...] = ("frozen", "trained")
+#: Version of the batch rules, part of every model's key: raised when one TrainConfig would give other batches
+#: (1: distinct items per batch, LAReQA's X-X as ``xx``; 2: the paper's strategies, no text twice in a batch).
+BATCH_RULES = 2
 #: Fields that say how to run, not what to learn: left out of the key.
 RUN_FIELDS: frozenset[str] = frozenset({"device", "save_steps", "checkpoint_minutes", "logging_steps"})
 
 
 def _choose(name: str, value: object, valid: tuple) -> None:
+    if value in RENAMED:
+        raise ValueError(f"{name} {value!r} was renamed: use {RENAMED[value]}")
     if value not in valid:
         raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(map(str, valid))}")
+
+
+def check_strategy(name: str) -> str:
+    """``name`` if it is a strategy; else a ValueError naming the valid ones (or what replaced an old name)."""
+    _choose("strategy", name, STRATEGY_NAMES)
+    return name
+
+
+def _strategy_options(c: TrainConfig) -> dict[str, object]:
+    """The strategy options of ``c`` resolved: defaults filled in, the ones its strategy does not take None."""
+    takes = STRATEGY_OPTIONS[c.strategy]
+    given = {name: getattr(c, name) for name in OPTION_FIELDS}
+    wrong = [name for name, value in given.items() if value is not None and name not in takes]
+    if wrong:
+        users = {n: [s for s, o in STRATEGY_OPTIONS.items() if n in o] for n in wrong}
+        raise ValueError("; ".join(f"{n} applies to the {' / '.join(users[n])} strategy only, not {c.strategy!r}"
+                                   for n in wrong))
+    resolved = {name: (takes[name] if given[name] is None else given[name]) if name in takes else None
+                for name in given}
+    if resolved["xx_kind"] is not None:
+        _choose("X-X kind", resolved["xx_kind"], XX_KINDS)
+    if resolved["xx_kind"] == "mixed":  # mixed X-X batches draw no language (the default draw is dropped)
+        if given["xx_languages"] not in (None, takes["xx_languages"]):
+            raise ValueError("xx_languages applies to one-language X-X batches, not to xx_kind 'mixed'")
+        resolved["xx_languages"] = None
+    if resolved["xx_languages"] is not None:
+        _choose("X-X language draw", resolved["xx_languages"], XX_LANGUAGES)
+    alpha = resolved["alpha"]
+    if alpha is not None and alpha != PROPORTIONAL and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+        raise ValueError(f"alpha must lie in [0, 1] (share of X-X batches) or be {PROPORTIONAL!r}, got {alpha!r}")
+    if isinstance(alpha, int) and alpha != PROPORTIONAL:
+        resolved["alpha"] = float(alpha)
+    return resolved
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything ``train()`` needs besides the base model, the data and where to write.
 
-    ``steps``: optimiser steps (None: ``epochs`` epochs). ``alpha``: hybrid's X-X share (None: proportional to the
-    two training sets); ``mono_xx``: hybrid's X-X batches in one language each. Prompts default (None) to the
-    model's own ``query`` / ``document`` prompts. ``precision`` ``auto`` is resolved on creation, so the key
+    ``steps``: optimiser steps (None: ``epochs`` epochs). Strategy options (None: the strategy's default, see
+    ``STRATEGY_OPTIONS``; an option the strategy does not take is an error): ``alpha``, hybrid's X-X share (0.5,
+    or ``"proportional"`` to the two training sets); ``xx_kind``, hybrid's X-X batches (``one-language`` or
+    ``mixed``); ``xx_languages``, how a one-language batch's language is drawn (``uniform`` or ``proportional``).
+    Prompts default (None) to the model's own ``query`` / ``document`` prompts. ``precision`` ``auto`` is resolved on creation, so the key
     records what actually ran. Invalid values raise ValueError at once, before any model is loaded.
     """
     strategy: str = "hybrid"
-    alpha: float | None = None
-    mono_xx: bool = False
+    alpha: float | str | None = None
+    xx_kind: str | None = None
+    xx_languages: str | None = None
     steps: int | None = None
     epochs: float = 1.0
     batch_size: int = 32
@@ -71,13 +138,8 @@ class TrainConfig:
         _choose("loss", self.loss, LOSSES)
         _choose("training precision", self.precision, TRAIN_PRECISIONS)
         _choose("word-embeddings choice", self.word_embeddings, WORD_EMBEDDINGS)
-        if self.alpha is not None and self.strategy != "hybrid":
-            raise ValueError(f"alpha applies to the hybrid strategy only, not {self.strategy!r}")
-        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1] (share of X-X batches), got {self.alpha}")
-        if self.mono_xx and self.strategy != "hybrid":
-            raise ValueError(f"mono_xx applies to the hybrid strategy only (use strategy 'xx-mono'), "
-                             f"not {self.strategy!r}")
+        for name, value in _strategy_options(self).items():
+            object.__setattr__(self, name, value)
         problems = [f"{name} must be {rule}, got {value!r}" for name, value, ok, rule in (
             ("batch_size", self.batch_size, self.batch_size >= 2, ">= 2 (in-batch negatives need two pairs)"),
             ("steps", self.steps, self.steps is None or self.steps >= 1, ">= 1 (or None: train by epochs)"),
@@ -108,12 +170,20 @@ class TrainConfig:
         return self.word_embeddings == "frozen"
 
     def replace(self, **changes) -> TrainConfig:
-        """A copy with ``changes`` (validated again)."""
+        """A copy with ``changes`` (validated again); a new strategy takes its own options' defaults."""
+        if "strategy" in changes:
+            changes = {**dict.fromkeys(OPTION_FIELDS), **changes}
         return dataclasses.replace(self, **changes)
 
+    def sampler_options(self) -> dict[str, object]:
+        """The keyword arguments of this strategy's batch sampler (its options, as resolved)."""
+        return {name: getattr(self, name) for name in STRATEGY_OPTIONS[self.strategy]}
+
     def model_fields(self) -> dict[str, object]:
-        """The fields that determine the trained model (all but how to run: device, checkpoint and log intervals)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in RUN_FIELDS}
+        """What determines the trained model: every field but how to run (device, checkpoint and log intervals),
+        and the version of the batch rules."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in RUN_FIELDS}
+        return {**fields, "batch_rules": BATCH_RULES}
 
     def key(self) -> str:
         """Eight hex digits over :meth:`model_fields`."""

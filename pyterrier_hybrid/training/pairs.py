@@ -7,6 +7,11 @@ Memory stays linear in the data: no language combination is ever materialised.
   its question, and the answer of the same item in another language, drawn by a hash of
   (seed, epoch, c) so the draw changes each epoch and is reproducible without any stored state.
 
+Batches keep *text groups* distinct (:attr:`PairKeys.groups`): items joined, transitively, when they
+share a raw question or answer text in any language (XQuAD-R: two questions of one paragraph often
+have one answer sentence). A batch of distinct groups never holds one text twice, so no item's positive
+is another's in-batch negative.
+
 The trainer gets a ``datasets.Dataset`` with one integer column of keys and a transform that
 turns a batch of keys into the ``anchor`` / ``positive`` texts, so its collator sees text columns
 only. The batch samplers share the ``PairKeys`` object and set its epoch (``set_epoch``) before
@@ -31,6 +36,22 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def text_groups(data: ParallelQA) -> np.ndarray:
+    """Per item code, a group code: items are in one group when they share (transitively) an exact question or
+    answer text, in any language (connected components of the item-text graph)."""
+    import pyarrow as pa
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    texts = pa.concat_arrays(data.table["question"].chunks + data.table["answer"].chunks)
+    text_codes = texts.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    n_items, n_texts = data.n_items, int(text_codes.max()) + 1 if len(text_codes) else 0
+    items = np.concatenate([data.item_codes, data.item_codes])
+    graph = coo_matrix((np.ones(len(items), dtype=np.int8), (items, n_items + text_codes)),
+                       shape=(n_items + n_texts, n_items + n_texts))
+    _, labels = connected_components(graph, directed=False)
+    return np.unique(labels[:n_items], return_inverse=True)[1].astype(np.int64)
+
+
 class PairKeys:
     """Keys of the monolingual and cross-lingual sets of one ``ParallelQA`` and their resolution."""
 
@@ -44,6 +65,7 @@ class PairKeys:
         self.items = data.item_codes
         self.langs = data.lang_codes
         self.cross_rows = np.flatnonzero(counts[data.item_codes] >= 2)
+        self.groups = text_groups(data)
         self.token = f"pyterrier-hybrid pair keys {uuid.uuid4().hex}"
 
     @property
@@ -88,6 +110,10 @@ class PairKeys:
     def item_of(self, keys: np.ndarray) -> np.ndarray:
         """Item code of each key (the same for both sides of a pair)."""
         return self.items[self.question_rows(keys)]
+
+    def group_of(self, keys: np.ndarray) -> np.ndarray:
+        """Text group of each key: keys of different groups share no text, whatever the epoch."""
+        return self.groups[self.item_of(keys)]
 
     def lang_pairs(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(question language code, answer language code) of each key in the current epoch."""

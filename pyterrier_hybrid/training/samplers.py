@@ -1,22 +1,28 @@
-"""Batch samplers for the trainer's ``batch_sampler`` hook: X-X, X-X-mono, X-Y and hybrid.
+"""Batch samplers for the trainer's ``batch_sampler`` hook: X-X, X-X (mixed), X-Y and hybrid (docs/method.md).
 
 Every sampler yields keys of :class:`~pyterrier_hybrid.training.pairs.PairKeys` in full batches
-(``drop_last`` is ignored: a short final batch would weaken the in-batch negatives), never with
-one QA item twice in a batch. An epoch is a plan drawn from ``(seed, epoch)`` alone, so it is
-reproducible, differs across epochs, and a resumed run that skips the batches already done
-gets exactly the remaining ones. Epoch lengths, in batches of size B (R / C = rows of the
-monolingual / cross-lingual set, R_x = rows of language x):
+(``drop_last`` is ignored: a short final batch would weaken the in-batch negatives), and no batch holds
+one raw text twice in any column: its pairs come from distinct *text groups* (QA items joined when they
+share a question or answer text, ``PairKeys.groups``), so no item's positive is another's in-batch
+negative. An epoch is a plan drawn from ``(seed, epoch)`` alone, so it is reproducible, differs across
+epochs, and a resumed run that skips the batches already done gets exactly the remaining ones. Epoch
+lengths, in batches of size B (R / C = rows of the monolingual / cross-lingual set, R_x = rows of
+language x, over the languages with at least B groups):
 
-* ``xx``: R // B, languages per pair; ``xx-mono``: sum over x of R_x // B, one language per batch;
+* ``xx``: every batch one language; R // B batches, each batch's language drawn uniformly among the
+  languages (``xx_languages="proportional"``: sum over x of R_x // B, each language exactly that often);
+  a language that runs out starts a new shuffled pass of its rows;
+* ``xx-mixed`` (LAReQA's X-X): R // B, each pair monolingual, languages mixed inside a batch;
 * ``xy``: C // B, question language != answer language (drawn per epoch);
-* ``hybrid``: proportional (``alpha=None``): R // B X-X and C // B X-Y batches in random order,
-  so the realised X-X share is exactly the resolved alpha; with ``alpha``: (R + C) // B
-  batches, each X-X with probability alpha.
+* ``hybrid``: X-X batches (one language each; ``xx_kind="mixed"``: mixed) and X-Y batches, X-X share
+  ``alpha``: (R + C) // B batches; ``alpha="proportional"``: R // B X-X and C // B X-Y batches. The order
+  is a seeded walk that keeps every prefix of m batches within one batch of ``alpha * m`` X-X batches, so
+  even a short run holds the asked share.
 
 Distributed (W ranks): the accelerate sharder deals batch i to rank i % W, so the sampler builds
-global batches of W * B distinct items, of one type, and yields them as W consecutive batches:
-in-batch negatives gathered across ranks never hold a duplicate item, and lengths above use
-W * B for B (then count W batches per global batch).
+global batches of W * B distinct groups, of one type (and one language for X-X), and yields them as
+W consecutive batches: in-batch negatives gathered across ranks never repeat a text, and lengths above
+use W * B for B (then count W batches per global batch).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 from pyterrier_hybrid.training.batching import take_batches
+from pyterrier_hybrid.training.config import PROPORTIONAL
 from pyterrier_hybrid.training.config import STRATEGIES as STRATEGY_TABLE
 from pyterrier_hybrid.training.pairs import PairKeys
 
@@ -101,10 +108,10 @@ class BatchStats:
         self._consumed = None if self._consumed is None else 0
 
     def xx_share(self) -> float:
-        """Share of X-X (``xx`` or ``xx-mono``) batches among all counted batches."""
+        """Share of X-X (``xx`` or ``xx-mixed``) batches among all counted batches."""
         self._fold()
         total = sum(self.types.values())
-        return (self.types["xx"] + self.types["xx-mono"]) / total if total else float("nan")
+        return (self.types["xx"] + self.types["xx-mixed"]) / total if total else float("nan")
 
     def to_dict(self) -> dict:
         """JSON-ready counts: ``batch_types``, ``language_pairs`` (``"de-en": n``) and ``xx_share``."""
@@ -116,50 +123,73 @@ class BatchStats:
 
 
 class _Source:
-    """Batches of distinct items from one set of keys; ``count`` of them make one epoch."""
+    """Batches of keys from distinct text groups, from one set of keys; ``count`` of them make one epoch."""
 
-    def __init__(self, keys: np.ndarray, items: np.ndarray, size: int, name: str):
-        n_items = len(np.unique(items))
-        if n_items < size:
-            raise ValueError(f"the {name} has {n_items} usable items (distinct QA items), fewer than the "
-                             f"global batch size {size}: no batch can hold {size} different items")
-        self.keys, self.items, self.size, self.count = keys, items, size, len(keys) // size
+    def __init__(self, keys: np.ndarray, groups: np.ndarray, size: int, name: str):
+        n_groups = len(np.unique(groups))
+        if n_groups < size:
+            raise ValueError(f"the {name} has {n_groups} usable items (QA items sharing no question or answer "
+                             f"text), fewer than the global batch size {size}: no batch can hold {size} pairs "
+                             "without repeating a text")
+        self.keys, self.groups, self.size, self.count = keys, groups, size, len(keys) // size
 
     def take(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` batches as rows (more than ``count`` continue into a further pass)."""
-        return take_batches(self.keys, self.items, self.size, rng, n)
+        return take_batches(self.keys, self.groups, self.size, rng, n)
 
 
-class _PerLanguageSource:
-    """X-X-mono batches: one source per language with enough rows; each batch one language."""
+class _OneLanguageSource:
+    """One-language X-X batches: one source per language that fills a batch; the language drawn per batch
+    uniformly (``uniform``) or in proportion to the language's rows (``proportional``)."""
 
-    def __init__(self, pairs: PairKeys, size: int):
+    def __init__(self, pairs: PairKeys, size: int, languages: str):
         keys = pairs.mono_keys()
-        langs = pairs.data.languages
-        by_lang = {lang: keys[pairs.langs == code] for code, lang in enumerate(langs)}
-        small = [lang for lang, k in by_lang.items() if len(k) < size]
-        if len(small) == len(langs):
-            raise ValueError(f"no language has {size} items (the global batch size) for one-language "
-                             f"batches: {pairs.data.items_per_language()}")
-        if small:
-            logger.warning("languages with fewer items than the batch size %d get no X-X-mono batch: %s",
-                           size, " ".join(small))
-        self.size = size
-        self.sources = [_Source(k, pairs.items[k], size, f"{lang} monolingual set")
-                        for lang, k in by_lang.items() if lang not in small]
-        self.count = sum(s.count for s in self.sources)
+        by_lang = {lang: keys[pairs.langs == code] for code, lang in enumerate(pairs.data.languages)}
+        full = {lang: k for lang, k in by_lang.items() if len(np.unique(pairs.group_of(k))) >= size}
+        if not full:
+            raise ValueError(f"no language has {size} items (the global batch size) sharing no text, so no "
+                             f"one-language batch can be filled: {pairs.data.items_per_language()}")
+        if len(full) < len(by_lang):
+            logger.warning("languages with fewer usable items than the batch size %d get no X-X batch: %s",
+                           size, " ".join(lang for lang in by_lang if lang not in full))
+        self.size, self.languages, self.draw = size, tuple(full), languages
+        self.sources = [_Source(k, pairs.group_of(k), size, f"{lang} monolingual set") for lang, k in full.items()]
+        self.rows = np.array([len(s.keys) for s in self.sources])
+        self.count = (int(self.rows.sum()) // size if languages == "uniform"
+                      else sum(s.count for s in self.sources))
 
     def take(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` batches, languages in proportion to their batch counts (exactly so when n == count)."""
-        counts = np.array([s.count for s in self.sources])
-        if n == self.count:
-            order = rng.permutation(np.repeat(np.arange(len(counts)), counts))
+        """``n`` batches, each of one language drawn as ``languages`` says (proportional and n == count: each
+        language exactly its R_x // B batches)."""
+        k = len(self.sources)
+        if self.draw == "uniform":
+            order = rng.integers(k, size=n)
+        elif n == self.count:
+            order = rng.permutation(np.repeat(np.arange(k), [s.count for s in self.sources]))
         else:
-            order = rng.choice(len(counts), size=n, p=counts / counts.sum())
+            order = rng.choice(k, size=n, p=self.rows / self.rows.sum())
         batches = np.empty((n, self.size), dtype=np.int64)
         for i, source in enumerate(self.sources):
             batches[order == i] = source.take(rng, int((order == i).sum()))
         return batches
+
+
+def share_walk(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
+    """``n`` batch types (True: X-X), each X-X with probability ``alpha`` unless that would take the count of
+    the first m away from ``alpha * m`` by a whole batch or more: every prefix holds round(alpha * m) +- 1."""
+    is_xx = np.zeros(n, dtype=bool)
+    draws = rng.random(n)
+    count, eps = 0, 1e-9
+    for i in range(n):
+        target = alpha * (i + 1)
+        if count - target <= -1 + eps:
+            take = True
+        elif count + 1 - target >= 1 - eps:
+            take = False
+        else:
+            take = bool(draws[i] < alpha)
+        is_xx[i], count = take, count + take
+    return is_xx
 
 
 class ParallelBatchSampler(DefaultBatchSampler):
@@ -187,17 +217,19 @@ class ParallelBatchSampler(DefaultBatchSampler):
         self.world_size = world_size or int(os.environ.get("WORLD_SIZE", "1"))
         self.global_size = batch_size * self.world_size
 
-    def _xx_source(self, mono: bool = False) -> _Source | _PerLanguageSource:
-        if mono:
-            return _PerLanguageSource(self.pairs, self.global_size)
-        return _Source(self.pairs.mono_keys(), self.pairs.items, self.global_size, "monolingual set")
+    def _xx_source(self, kind: str, languages: str | None) -> _Source | _OneLanguageSource:
+        """X-X batches of ``kind`` (``one-language``, languages drawn as ``languages`` says, or ``mixed``)."""
+        if kind == "one-language":
+            return _OneLanguageSource(self.pairs, self.global_size, languages or "uniform")
+        keys = self.pairs.mono_keys()
+        return _Source(keys, self.pairs.group_of(keys), self.global_size, "monolingual set")
 
     def _xy_source(self) -> _Source:
         if self.pairs.n_cross == 0:
             raise ValueError(f"strategy {self.strategy!r} needs cross-lingual pairs, but no item of the data "
                              f"exists in two languages (languages: {' '.join(self.pairs.data.languages)})")
         keys = self.pairs.cross_keys()
-        return _Source(keys, self.pairs.item_of(keys), self.global_size, "cross-lingual set")
+        return _Source(keys, self.pairs.group_of(keys), self.global_size, "cross-lingual set")
 
     def _plan(self, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
         """(kind of each global batch, global batches as rows) of one epoch."""
@@ -235,7 +267,7 @@ class _SingleTypeBatchSampler(ParallelBatchSampler):
         super().__init__(*args, **kwargs)
         self.source = self._source()
 
-    def _source(self) -> _Source | _PerLanguageSource:
+    def _source(self) -> _Source | _OneLanguageSource:
         raise NotImplementedError
 
     def _n_global(self) -> int:
@@ -246,21 +278,26 @@ class _SingleTypeBatchSampler(ParallelBatchSampler):
 
 
 class XXBatchSampler(_SingleTypeBatchSampler):
-    """X-X: every pair monolingual, its language drawn per pair (epoch: R // B batches)."""
+    """X-X (the paper's): every batch in one language, drawn per batch ``uniform``-ly among the languages that
+    fill a batch, or ``proportional`` to their rows."""
 
     strategy = "xx"
 
+    def __init__(self, *args, xx_languages: str = "uniform", **kwargs):
+        self.xx_languages = xx_languages
+        super().__init__(*args, **kwargs)
+
+    def _source(self) -> _OneLanguageSource:
+        return self._xx_source("one-language", self.xx_languages)
+
+
+class XXMixedBatchSampler(_SingleTypeBatchSampler):
+    """X-X (mixed), LAReQA's: every pair monolingual, its language drawn per pair (epoch: R // B batches)."""
+
+    strategy = "xx-mixed"
+
     def _source(self) -> _Source:
-        return self._xx_source()
-
-
-class XXMonoBatchSampler(_SingleTypeBatchSampler):
-    """X-X-mono: every batch in one language (epoch: sum over languages of R_x // B batches)."""
-
-    strategy = "xx-mono"
-
-    def _source(self) -> _PerLanguageSource:
-        return self._xx_source(mono=True)
+        return self._xx_source("mixed", None)
 
 
 class XYBatchSampler(_SingleTypeBatchSampler):
@@ -273,37 +310,34 @@ class XYBatchSampler(_SingleTypeBatchSampler):
 
 
 class HybridBatchSampler(ParallelBatchSampler):
-    """Hybrid: each batch X-X or X-Y; proportional to the set sizes (``alpha=None``) or X-X w.p. ``alpha``.
-
-    ``mono_xx=True`` makes the X-X batches one language each (as ``xx-mono``).
-    """
+    """Hybrid: X-X batches (one language each, or ``xx_kind="mixed"``) and X-Y batches, the X-X share ``alpha``
+    (default 0.5, the paper's) or ``"proportional"`` to the two sets' sizes, ordered by :func:`share_walk`."""
 
     strategy = "hybrid"
 
-    def __init__(self, *args, alpha: float | None = None, mono_xx: bool = False, **kwargs):
+    def __init__(self, *args, alpha: float | str = 0.5, xx_kind: str = "one-language",
+                 xx_languages: str | None = "uniform", **kwargs):
         super().__init__(*args, **kwargs)
-        if alpha is not None and not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must lie in [0, 1] (share of X-X batches), got {alpha}")
+        if alpha != PROPORTIONAL and not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+            raise ValueError(f"alpha must lie in [0, 1] (share of X-X batches) or be {PROPORTIONAL!r}, got {alpha!r}")
         self.alpha = alpha
-        self.xx_kind = "xx-mono" if mono_xx else "xx"
-        self.xx = self._xx_source(mono_xx) if alpha != 0.0 else None
+        self.xx_kind = "xx" if xx_kind == "one-language" else "xx-mixed"
+        self.xx = self._xx_source(xx_kind, xx_languages) if alpha != 0.0 else None
         self.xy = self._xy_source() if alpha != 1.0 else None
-        self.resolved_alpha = alpha if alpha is not None else self.xx.count / (self.xx.count + self.xy.count)
-        logger.info("hybrid batches: resolved alpha (X-X share) = %.4f (%s)", self.resolved_alpha,
-                    "given" if alpha is not None else
+        self.resolved_alpha = (float(alpha) if alpha != PROPORTIONAL
+                               else self.xx.count / (self.xx.count + self.xy.count))
+        logger.info("hybrid batches: X-X share alpha = %.4f (%s)", self.resolved_alpha,
+                    "given" if alpha != PROPORTIONAL else
                     f"proportional: {self.xx.count} X-X + {self.xy.count} X-Y batches per epoch")
 
     def _n_global(self) -> int:
-        if self.alpha is None:
+        if self.alpha == PROPORTIONAL:
             return self.xx.count + self.xy.count
         return (self.pairs.n_mono + self.pairs.n_cross) // self.global_size
 
     def _plan(self, rng):
         n = self._n_global()
-        if self.alpha is None:
-            is_xx = rng.permutation(np.arange(n) < self.xx.count)
-        else:
-            is_xx = rng.random(n) < self.alpha
+        is_xx = share_walk(rng, n, self.resolved_alpha)
         batches = np.empty((n, self.global_size), dtype=np.int64)
         if is_xx.any():
             batches[is_xx] = self.xx.take(rng, int(is_xx.sum()))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pyterrier_hybrid.models import resolve_model
 from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_checkpoint, timed_checkpoints
-from pyterrier_hybrid.training.config import DEPRECATED_KEYWORDS, LOSSES, TrainConfig
+from pyterrier_hybrid.training.config import DEPRECATED_KEYWORDS, LOSSES, RENAMED, TrainConfig
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
 
@@ -122,11 +122,14 @@ def train_config(config: TrainConfig | str | None = None, **overrides) -> TrainC
         if old in overrides:
             warnings.warn(f"train(..., {old}=...) is deprecated: use {new}=...", DeprecationWarning, stacklevel=3)
             overrides[new] = convert(overrides.pop(old))
+    renamed = [name for name in overrides if name in RENAMED]
+    if renamed:
+        raise TypeError("; ".join(f"train(..., {name}=...) was removed: use {RENAMED[name]}" for name in renamed))
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(overrides) - fields)
     if unknown:
         raise TypeError(f"train() got unknown option(s) {', '.join(unknown)}; TrainConfig fields: {', '.join(sorted(fields))}")
-    return dataclasses.replace(config or TrainConfig(), **overrides)
+    return (config or TrainConfig()).replace(**overrides)
 
 
 def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, *, output_dir: str | Path = "model",
@@ -155,8 +158,7 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     train_data, held_out = data.split_items(c.validation_items, c.seed) if c.validation_items else (data, None)
     pairs = PairKeys(train_data, c.seed)
     stats = BatchStats(train_data.languages)
-    options = {"alpha": c.alpha, "mono_xx": c.mono_xx} if c.strategy == "hybrid" else {}
-    sampler_factory = functools.partial(STRATEGIES[c.strategy], pairs=pairs, stats=stats, **options)
+    sampler_factory = functools.partial(STRATEGIES[c.strategy], pairs=pairs, stats=stats, **c.sampler_options())
     dataset = pairs.dataset()
     probe = sampler_factory(dataset, batch_size=c.batch_size, drop_last=False, seed=c.seed)  # validates now
     logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), c.strategy, len(probe))
@@ -193,8 +195,9 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     start = time.monotonic()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     elapsed = time.monotonic() - start
-    info = {"strategy": c.strategy, "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler)
-            else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),
+    options = " ".join(f"{name}={value}" for name, value in c.sampler_options().items()) or "none"
+    info = {"strategy": c.strategy, "strategy options": options,
+            "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler) else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),
             "steps": result.global_step, "seed": c.seed, "loss": c.loss, "batch size": c.batch_size,
             "held-out items": c.validation_items, "precision": "bf16 autocast" if c.bf16 else "fp32",
             "word embeddings": c.word_embeddings, "query prompt": repr(query_prompt),

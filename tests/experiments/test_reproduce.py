@@ -25,7 +25,7 @@ def test_study_writes_every_report(study, tmp_path):
     for name in ("results.csv", "summary.csv", "significance.csv", "results.md", "provenance.json"):
         assert (out / name).stat().st_size > 0, name
     summary = result.summary()
-    assert set(summary["system"]) == {"BM25", "zero-shot", "X-X", "X-X-mono", "X-Y", "hybrid"}
+    assert set(summary["system"]) == {"BM25", "zero-shot", "X-X", "X-X (mixed)", "X-Y", "hybrid"}
     assert set(summary["family"]) == {"xquad-r"}  # trained on MLQA-R, so never evaluated on it
     bm25 = summary[summary["system"] == "BM25"]
     assert set(bm25["kind"]) == {"mono", "cross", "multi"}  # BM25 in every setting...
@@ -34,7 +34,7 @@ def test_study_writes_every_report(study, tmp_path):
     settings = result.settings()
     assert len(settings[(settings["system"] == "hybrid") & (settings["measure"] == "AP")]) == 3 + 6 + 3
     tests = pd.read_csv(out / "significance.csv")
-    assert set(tests["baseline"]) == {"BM25", "zero-shot", "X-X", "X-X-mono", "X-Y"}
+    assert set(tests["baseline"]) == {"BM25", "zero-shot", "X-X", "X-X (mixed)", "X-Y"}
     assert tests["p_holm"].between(0, 1).all() and (tests["p_holm"] >= tests["p"] - 1e-12).all()
     record = json.loads((out / "provenance.json").read_text())
     assert record["command"] == "pyterrier-hybrid reproduce --quick"

@@ -14,10 +14,11 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
     for name in RUN_FIELDS:
         changed = base.replace(**{name: "cpu" if name == "device" else 7})
         assert changed.key() == base.key(), name
-    for changes in ({"strategy": "xy"}, {"alpha": 0.5}, {"mono_xx": True}, {"seed": 1}, {"steps": 3},
+    for changes in ({"strategy": "xy"}, {"alpha": 0.25}, {"alpha": "proportional"}, {"xx_kind": "mixed"},
+                    {"xx_languages": "proportional"}, {"seed": 1}, {"steps": 3},
                     {"query_prompt": "q: "}, {"word_embeddings": "trained"}, {"loss": "symmetric"}):
         assert base.replace(**changes).key() != base.key(), changes
-    assert set(base.model_fields()) == {f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS
+    assert set(base.model_fields()) == {f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS | {"batch_rules"}
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -25,7 +26,14 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
     ({"loss": "triplet"}, "unknown loss"),
     ({"precision": "fp16"}, "unknown training precision"),
     ({"strategy": "xx", "alpha": 0.5}, "alpha applies to the hybrid strategy only"),
+    ({"strategy": "xy", "xx_languages": "uniform"}, "xx_languages applies to the xx / hybrid strategy only"),
+    ({"strategy": "xx", "xx_kind": "mixed"}, "xx_kind applies to the hybrid strategy only"),
+    ({"xx_kind": "mixed", "xx_languages": "proportional"}, "xx_languages applies to one-language X-X batches"),
+    ({"xx_kind": "other"}, "unknown X-X kind 'other'; valid: one-language, mixed"),
+    ({"xx_languages": "zipf"}, "unknown X-X language draw 'zipf'; valid: uniform, proportional"),
     ({"alpha": 1.5}, "alpha must lie in"),
+    ({"alpha": "half"}, "alpha must lie in"),
+    ({"strategy": "xx-mono"}, "strategy 'xx-mono' was renamed: use strategy 'xx'"),
     ({"steps": 0}, "steps must be >= 1"),
     ({"epochs": 0}, "epochs must be > 0"),
     ({"batch_size": 1}, "batch_size must be >= 2"),
@@ -34,6 +42,21 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
 def test_bad_values_fail_at_once(changes, message):
     with pytest.raises(ValueError, match=message):
         TrainConfig(**changes)
+
+
+def test_each_strategy_takes_its_options_with_the_papers_defaults():
+    hybrid = TrainConfig()
+    assert (hybrid.alpha, hybrid.xx_kind, hybrid.xx_languages) == (0.5, "one-language", "uniform")
+    assert TrainConfig(strategy="xx").sampler_options() == {"xx_languages": "uniform"}
+    assert TrainConfig(strategy="xy").sampler_options() == {} == TrainConfig(strategy="xx-mixed").sampler_options()
+    assert TrainConfig(xx_kind="mixed").sampler_options() == {"alpha": 0.5, "xx_kind": "mixed", "xx_languages": None}
+    assert hybrid.replace(strategy="xy").alpha is None  # a new strategy takes its own options
+    assert TrainConfig(alpha=1).alpha == 1.0 and TrainConfig(alpha=1).key() == TrainConfig(alpha=1.0).key()
+
+
+def test_removed_names_say_what_replaced_them():
+    with pytest.raises(TypeError, match="mono_xx=...\\) was removed: use xx_kind"):
+        train_config(None, mono_xx=True)
 
 
 def test_auto_precision_is_resolved_so_the_key_records_what_ran():
