@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from pyterrier_hybrid.retrieval.fast import FAST_MODES
-from pyterrier_hybrid.training.config import (LOSSES, PROPORTIONAL, RENAMED, STRATEGY_NAMES, TRAIN_PRECISIONS,
+from pyterrier_hybrid.training.config import (HARD_NEGATIVES, LOSSES, PROPORTIONAL, RENAMED, STRATEGY_NAMES, TRAIN_PRECISIONS,
                                               WORD_EMBEDDINGS, XX_KINDS, XX_LANGUAGES, TrainConfig, check_strategy)
 
 #: Encoding precisions: ``pyterrier_hybrid.retrieval.fast``'s modes; ``auto`` is bf16 where native, else fp32.
@@ -130,6 +130,12 @@ def add_strategy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--xx-languages", choices=XX_LANGUAGES,
                         help="xx, hybrid: a one-language batch's language drawn uniformly among the languages "
                              "(default, the paper's) or in proportion to their rows")
+    parser.add_argument("--hard-negatives", choices=HARD_NEGATIVES,
+                        help="none (default: in-batch negatives only), paragraph (other sentences of the answer's "
+                             "paragraph, then BM25, then random), bm25 (BM25 ranks 1-30, then random) or model (the base "
+                             "model's ranks 1-30, mined once and cached, then random); each in the positive's language; "
+                             "a data file's negative column comes first")
+    parser.add_argument("--negatives-per-query", type=int, help="hard negatives per pair (default 1)")
     parser.add_argument("--mono-xx", action=_Removed, replacement="--xx-kind (one-language is the default) "
                         f"or --strategy xx; {RENAMED['mono_xx']}")
 

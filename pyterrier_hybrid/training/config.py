@@ -46,6 +46,9 @@ STRATEGY_OPTIONS: dict[str, dict[str, object]] = {
 }
 #: Every strategy option (the TrainConfig fields of ``STRATEGY_OPTIONS``).
 OPTION_FIELDS: tuple[str, ...] = ("alpha", "xx_kind", "xx_languages")
+#: Hard negatives (``training.negatives``): none (in-batch negatives only), other sentences of the answer's
+#: paragraph, BM25's or the base model's top candidates, each in the positive's language.
+HARD_NEGATIVES: tuple[str, ...] = ("none", "paragraph", "bm25", "model")
 #: Contrastive losses (see ``train.make_loss``).
 LOSSES: tuple[str, ...] = ("mnrl", "cached-mnrl", "symmetric")
 #: Training precisions: exact fp32, bfloat16 autocast, or ``auto`` (bf16 where the CPU computes it natively).
@@ -107,13 +110,16 @@ class TrainConfig:
     ``STRATEGY_OPTIONS``; an option the strategy does not take is an error): ``alpha``, hybrid's X-X share (0.5,
     or ``"proportional"`` to the two training sets); ``xx_kind``, hybrid's X-X batches (``one-language`` or
     ``mixed``); ``xx_languages``, how a one-language batch's language is drawn (``uniform`` or ``proportional``).
-    Prompts default (None) to the model's own ``query`` / ``document`` prompts. ``precision`` ``auto`` is resolved on creation, so the key
+    ``hard_negatives``: ``none`` or a kind of ``training.negatives`` (``negatives_per_query`` each, in the
+    positive's language). Prompts default (None) to the model's own ``query`` / ``document`` prompts. ``precision`` ``auto`` is resolved on creation, so the key
     records what actually ran. Invalid values raise ValueError at once, before any model is loaded.
     """
     strategy: str = "hybrid"
     alpha: float | str | None = None
     xx_kind: str | None = None
     xx_languages: str | None = None
+    hard_negatives: str = "none"
+    negatives_per_query: int = 1
     steps: int | None = None
     epochs: float = 1.0
     batch_size: int = 32
@@ -136,12 +142,16 @@ class TrainConfig:
     def __post_init__(self) -> None:
         _choose("strategy", self.strategy, STRATEGY_NAMES)
         _choose("loss", self.loss, LOSSES)
+        _choose("hard-negative kind", self.hard_negatives, HARD_NEGATIVES)
         _choose("training precision", self.precision, TRAIN_PRECISIONS)
         _choose("word-embeddings choice", self.word_embeddings, WORD_EMBEDDINGS)
         for name, value in _strategy_options(self).items():
             object.__setattr__(self, name, value)
         problems = [f"{name} must be {rule}, got {value!r}" for name, value, ok, rule in (
             ("batch_size", self.batch_size, self.batch_size >= 2, ">= 2 (in-batch negatives need two pairs)"),
+            ("negatives_per_query", self.negatives_per_query, self.negatives_per_query >= 1
+             and (self.hard_negatives != "none" or self.negatives_per_query == 1), ">= 1 (and 1, the default, "
+             "without hard negatives: in-batch negatives only)"),
             ("steps", self.steps, self.steps is None or self.steps >= 1, ">= 1 (or None: train by epochs)"),
             ("epochs", self.epochs, self.epochs > 0, "> 0"),
             ("learning_rate", self.learning_rate, self.learning_rate > 0, "> 0"),

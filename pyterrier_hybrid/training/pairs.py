@@ -66,6 +66,7 @@ class PairKeys:
         self.langs = data.lang_codes
         self.cross_rows = np.flatnonzero(counts[data.item_codes] >= 2)
         self.groups = text_groups(data)
+        self.negatives = None  # a HardNegatives, when the pairs are trained as triplets (set by its owner)
         self.token = f"pyterrier-hybrid pair keys {uuid.uuid4().hex}"
 
     @property
@@ -120,11 +121,25 @@ class PairKeys:
         q, a = self.rows(keys)
         return self.langs[q], self.langs[a]
 
-    def texts(self, keys: list[int]) -> dict[str, list[str]]:
+    def pair_texts(self, keys) -> dict[str, list[str]]:
         """``{"anchor": questions, "positive": answers}`` of the keys in the current epoch."""
         q, a = self.rows(np.asarray(keys))
         table = self.data.table
         return {"anchor": table["question"].take(q).to_pylist(), "positive": table["answer"].take(a).to_pylist()}
+
+    def negative_columns(self) -> list[str]:
+        """Names of the hard-negative columns the trainer gets (none without hard negatives)."""
+        return [] if self.negatives is None else [f"negative_{j + 1}" for j in range(self.negatives.per_query)]
+
+    def texts(self, keys: list[int]) -> dict[str, list[str]]:
+        """The trainer's columns for the keys in the current epoch: ``anchor``, ``positive`` and, with hard
+        negatives, ``negative_1`` ... (the negatives registered with the batch by its sampler)."""
+        texts = self.pair_texts(keys)
+        if self.negatives is not None:
+            chosen = self.negatives.negative_texts(list(keys), self.epoch, self.seed)
+            for j, column in enumerate(self.negative_columns()):
+                texts[column] = [negatives[j] for negatives in chosen]
+        return texts
 
     def dataset(self):
         """The ``datasets.Dataset`` the trainer indexes: one key per row, texts resolved on access. Its info

@@ -16,6 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 COLUMNS = ("item_id", "lang", "question", "answer")
+#: Optional columns: the answer's candidate id in its family's pool (from ir_datasets), and a hard negative of
+#: the user's own (a text in the answer's language; null where none).
+OPTIONAL_COLUMNS = ("answer_id", "negative")
 
 
 def _check_utf8(path: str | Path) -> None:
@@ -31,18 +34,26 @@ def _check_utf8(path: str | Path) -> None:
 
 
 class ParallelQA:
-    """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``)."""
+    """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``; optionally
+    ``answer_id`` and ``negative``). ``pool``: ``(family, with_context)`` when the answers are candidates of an
+    ir_datasets family, whose pools then give the hard negatives (``training.candidates``)."""
 
-    def __init__(self, table: pa.Table, source: str = "custom"):
+    def __init__(self, table: pa.Table, source: str = "custom", pool: tuple[str, bool] | None = None):
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
             raise ValueError(f"parallel QA data lacks column(s) {missing}; needs {list(COLUMNS)}")
-        table = table.select(list(COLUMNS)).cast(pa.schema([(c, pa.string()) for c in COLUMNS]))
+        columns = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table.column_names)]
+        table = table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
+        if "negative" in columns:  # a CSV's empty cell is no negative
+            negative = table["negative"]
+            table = table.set_column(columns.index("negative"), "negative",
+                                     pc.if_else(pc.equal(negative, ""), pa.scalar(None, pa.string()), negative))
         for column in COLUMNS:
             if table.column(column).null_count:
                 raise ValueError(f"parallel QA data has empty (null) values in column {column!r}")
         self.table = table.sort_by([("item_id", "ascending"), ("lang", "ascending")]).combine_chunks()
         self.source = source
+        self.pool = pool
         keys = pc.binary_join_element_wise(self.table["item_id"], self.table["lang"], "\x00")
         if pc.count_distinct(keys).as_py() != len(self.table):
             raise ValueError("parallel QA data has an (item id, language) pair more than once")
@@ -99,7 +110,10 @@ class ParallelQA:
                   with_context: bool = False) -> ParallelQA:
         """From an ir_datasets family (``xquad-r``, ``mlqa-r``); see :func:`.irds.irds_records`."""
         from pyterrier_hybrid.training.irds import irds_records
-        return cls.from_records(irds_records(family, languages, with_context), source=family)
+        records = list(irds_records(family, languages, with_context))
+        columns = list(zip(*records)) if records else [()] * 5
+        table = pa.table(dict(zip((*COLUMNS, "answer_id"), map(list, columns))))
+        return cls(table, family, pool=(family, with_context))
 
     # ---- views and statistics ---------------------------------------------------------------
     def __len__(self) -> int:
@@ -142,7 +156,7 @@ class ParallelQA:
         if absent:
             raise ValueError(f"language(s) {', '.join(map(repr, absent))} not in the data ({self.source}); "
                              f"it has: {' '.join(self.languages)}")
-        return ParallelQA(self.table.filter(pc.is_in(self.table["lang"], pa.array(langs))), self.source)
+        return self._derived(self.table.filter(pc.is_in(self.table["lang"], pa.array(langs))), self.source)
 
     def sample_items(self, n: int, seed: int = 0) -> ParallelQA:
         """``n`` random items, each in all its languages (for training-set-size studies)."""
@@ -150,7 +164,7 @@ class ParallelQA:
             return self
         if not 0 < n < self.n_items:
             raise ValueError(f"cannot sample {n} of the {self.n_items} items of {self.source}: need 0 < n <= items")
-        return ParallelQA(self.split_items(n, seed)[1].table, f"{self.source} ({n} items)")
+        return self._derived(self.split_items(n, seed)[1].table, f"{self.source} ({n} items)")
 
     def split_items(self, n_held_out: int, seed: int = 0) -> tuple[ParallelQA, ParallelQA]:
         """(training, held-out): ``n_held_out`` random items, in all their languages, held out."""
@@ -159,5 +173,9 @@ class ParallelQA:
         held = np.zeros(self.n_items, dtype=bool)
         held[np.random.default_rng(seed).choice(self.n_items, n_held_out, replace=False)] = True
         mask = held[self.item_codes]
-        return (ParallelQA(self.table.filter(pa.array(~mask)), self.source),
-                ParallelQA(self.table.filter(pa.array(mask)), f"{self.source} (held out)"))
+        return (self._derived(self.table.filter(pa.array(~mask)), self.source),
+                self._derived(self.table.filter(pa.array(mask)), f"{self.source} (held out)"))
+
+    def _derived(self, table: pa.Table, source: str) -> ParallelQA:
+        """A subset of this data (same candidate pool)."""
+        return ParallelQA(table, source, self.pool)

@@ -54,17 +54,21 @@ class BatchStats:
         self.languages = languages
         self.types: Counter[str] = Counter()
         self.pairs = np.zeros((len(languages), len(languages)), dtype=np.int64)
+        self.negatives: Counter[str] = Counter()
         self._kinds: list[str] = []
         self._codes = np.zeros((0, 0), dtype=np.int64)
+        self._sources: np.ndarray | None = None
         self._yielded = 0
         self._consumed: int | None = None  # batches trained on, once a trainer reports them
         self._start = 0  # position in the plan of the first batch to count
         self._skip = 0   # batches of the next plan trained before a resume
 
-    def start_epoch(self, kinds: list[str], q_langs: np.ndarray, a_langs: np.ndarray) -> None:
-        """Register a plan: one kind and one row of language codes per batch."""
+    def start_epoch(self, kinds: list[str], q_langs: np.ndarray, a_langs: np.ndarray,
+                    sources: np.ndarray | None = None) -> None:
+        """Register a plan: one kind and one row of language codes per batch, and with hard negatives one row of
+        counts per source (``negatives.SOURCES``)."""
         self._fold()
-        self._kinds, self._codes = kinds, q_langs * len(self.languages) + a_langs
+        self._kinds, self._codes, self._sources = kinds, q_langs * len(self.languages) + a_langs, sources
         self._start, self._skip = self._skip, 0
 
     def count_batch(self) -> None:
@@ -103,6 +107,10 @@ class BatchStats:
         hi = lo + (self._yielded - lo if self._consumed is None else self._consumed)
         self.types.update(self._kinds[lo:hi])
         self.pairs += np.bincount(self._codes[lo:hi].ravel(), minlength=size * size).reshape(size, size)
+        if self._sources is not None:
+            from pyterrier_hybrid.training.negatives import SOURCES
+            self.negatives.update(dict(zip(SOURCES, self._sources[lo:hi].sum(0).tolist())))
+            self._sources = self._sources[hi:]
         self._kinds, self._codes = self._kinds[hi:], self._codes[hi:]
         self._yielded, self._start = max(0, self._yielded - hi), 0
         self._consumed = None if self._consumed is None else 0
@@ -114,12 +122,16 @@ class BatchStats:
         return (self.types["xx"] + self.types["xx-mixed"]) / total if total else float("nan")
 
     def to_dict(self) -> dict:
-        """JSON-ready counts: ``batch_types``, ``language_pairs`` (``"de-en": n``) and ``xx_share``."""
+        """JSON-ready counts: ``batch_types``, ``language_pairs`` (``"de-en": n``), ``xx_share`` and, with hard
+        negatives, ``negative_sources`` (how many negatives each source gave: the fallbacks counted)."""
         share = self.xx_share()
         q, a = np.nonzero(self.pairs)
-        return {"batch_types": dict(self.types), "xx_share": share,
-                "language_pairs": {f"{self.languages[i]}-{self.languages[j]}": int(self.pairs[i, j])
-                                   for i, j in zip(q, a)}}
+        out = {"batch_types": dict(self.types), "xx_share": share,
+               "language_pairs": {f"{self.languages[i]}-{self.languages[j]}": int(self.pairs[i, j])
+                                  for i, j in zip(q, a)}}
+        if self.negatives:
+            out["negative_sources"] = {source: n for source, n in self.negatives.items() if n}
+        return out
 
 
 class _Source:
@@ -247,9 +259,15 @@ class ParallelBatchSampler(DefaultBatchSampler):
         keys = batches.reshape(-1, self.batch_size)
         kinds = [kind for kind in kinds for _ in range(self.world_size)]
         q_langs, a_langs = (codes.reshape(keys.shape) for codes in self.pairs.lang_pairs(keys.ravel()))
-        self.stats.start_epoch(kinds, q_langs, a_langs)
+        negatives = self.pairs.negatives
+        chosen = [negatives.choose(batch, self.epoch, self.seed) for batch in batches] if negatives else []
+        sources = (np.stack([c.reshape(self.world_size, self.batch_size, -1).sum(1) for _, c in chosen])
+                   .reshape(len(keys), -1) if chosen else None)
+        self.stats.start_epoch(kinds, q_langs, a_langs, sources)
         debug = logger.isEnabledFor(logging.DEBUG)
         for i, batch in enumerate(keys.tolist()):
+            if negatives and i % self.world_size == 0:  # the global batch's negatives, for the texts it is read as
+                negatives.register(batches[i // self.world_size], chosen[i // self.world_size][0])
             self.stats.count_batch()
             if debug:
                 logger.debug("epoch %d batch %d: %s %s", self.epoch, i, kinds[i], self._langs(q_langs[i], a_langs[i]))

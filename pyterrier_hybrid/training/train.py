@@ -172,6 +172,11 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     model_prompts = model.prompts or {}
     query_prompt = model_prompts.get("query", "") if c.query_prompt is None else c.query_prompt
     document_prompt = model_prompts.get("document", "") if c.document_prompt is None else c.document_prompt
+    if c.hard_negatives != "none":  # after the model: the ``model`` kind mines with it, as it is before training
+        from pyterrier_hybrid.training.negatives import HardNegatives
+        never = frozenset(held_out.table["answer"].to_pylist()) if held_out else frozenset()
+        pairs.negatives = HardNegatives(pairs, c.hard_negatives, c.negatives_per_query, model=model,
+                                        prompts=(query_prompt, document_prompt), excluded=never)
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
     # validation needs step checkpoints (the best is kept with the last); otherwise by steps only when asked
     every = c.save_steps or 500
@@ -185,7 +190,8 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
         batch_sampler=sampler_factory, logging_steps=c.logging_steps, **save_policy,
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model="eval_held_out_cosine_ndcg@10" if evaluator else None,
-        prompts={k: v for k, v in (("anchor", query_prompt), ("positive", document_prompt)) if v} or None,
+        prompts={k: v for k, v in (("anchor", query_prompt), ("positive", document_prompt),
+                                   *((column, document_prompt) for column in pairs.negative_columns())) if v} or None,
         use_cpu=resolve_device(c.device) == "cpu", bf16=c.bf16, report_to="none", dataloader_num_workers=0)
     trainer = guarded_trainer_class()(model=model, args=args, train_dataset=dataset, evaluator=evaluator,
                                       loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size),
@@ -199,6 +205,8 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     info = {"strategy": c.strategy, "strategy options": options,
             "alpha": f"{probe.resolved_alpha:.4f}" if isinstance(probe, HybridBatchSampler) else "n/a", "data": train_data.source, "languages": " ".join(train_data.languages),
             "steps": result.global_step, "seed": c.seed, "loss": c.loss, "batch size": c.batch_size,
+            "hard negatives": c.hard_negatives if c.hard_negatives == "none" else
+            f"{c.hard_negatives} ({c.negatives_per_query} per query)",
             "held-out items": c.validation_items, "precision": "bf16 autocast" if c.bf16 else "fp32",
             "word embeddings": c.word_embeddings, "query prompt": repr(query_prompt),
             "document prompt": repr(document_prompt), "config key": c.key()}

@@ -16,7 +16,8 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
         assert changed.key() == base.key(), name
     for changes in ({"strategy": "xy"}, {"alpha": 0.25}, {"alpha": "proportional"}, {"xx_kind": "mixed"},
                     {"xx_languages": "proportional"}, {"seed": 1}, {"steps": 3},
-                    {"query_prompt": "q: "}, {"word_embeddings": "trained"}, {"loss": "symmetric"}):
+                    {"query_prompt": "q: "}, {"word_embeddings": "trained"}, {"loss": "symmetric"},
+                    {"hard_negatives": "paragraph"}, {"hard_negatives": "bm25", "negatives_per_query": 2}):
         assert base.replace(**changes).key() != base.key(), changes
     assert set(base.model_fields()) == {f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS | {"batch_rules"}
 
@@ -38,6 +39,9 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
     ({"epochs": 0}, "epochs must be > 0"),
     ({"batch_size": 1}, "batch_size must be >= 2"),
     ({"learning_rate": -1}, "learning_rate must be > 0"),
+    ({"hard_negatives": "dense"}, "unknown hard-negative kind 'dense'; valid: none, paragraph, bm25, model"),
+    ({"hard_negatives": "bm25", "negatives_per_query": 0}, "negatives_per_query must be >= 1"),
+    ({"negatives_per_query": 2}, "negatives_per_query must be >= 1 \\(and 1, the default, without hard"),
 ])
 def test_bad_values_fail_at_once(changes, message):
     with pytest.raises(ValueError, match=message):
