@@ -63,7 +63,10 @@ class Collection:
             raise ValueError(f"need at least one item to sample, got {items}")
         if items >= len(all_items):
             return self
-        keep = set(np.random.default_rng(seed).choice(all_items, items, replace=False).tolist())
+        return self.with_items(set(np.random.default_rng(seed).choice(all_items, items, replace=False).tolist()))
+
+    def with_items(self, keep: set[str]) -> Collection:
+        """The same pools with the questions of the items in ``keep`` only (e.g. items held out of training)."""
         data = {}
         for lang, part in self.data.items():
             kept = [i for i, qid in enumerate(part.query_ids) if item_of(qid) in keep]

@@ -22,6 +22,10 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-on", nargs="+", choices=list(EVALUATED_ON),
                    help="training families; each is evaluated on the other (default: preset)")
     cli_options.add_training(p, preset=True)
+    p.add_argument("--held-out-items", type=cli_options.positive_int,
+                   help="choose a recipe without the test family: keep this many random training items (the same "
+                        "for every model) out of training and score every system on their questions in the training "
+                        "family, instead of on the other family")
     cli_options.add_strategy_options(p)
     cli_options.add_evaluation(p, preset=True)
     cli_options.deprecated(p, "--languages", "--eval-languages", "eval_languages", nargs="+")
@@ -31,11 +35,14 @@ def config_from_args(args: argparse.Namespace, **changes) -> StudyConfig:
     """The preset (quick or full) with every option the user gave applied (validated before any work)."""
     preset = (quick_config if args.quick else full_config)(args.model)
     training = cli_options.train_config_fields(args)
-    training |= {k: v for k, v in (("languages", args.train_languages), ("items", args.train_items)) if v is not None}
+    training |= {k: v for k, v in (("languages", args.train_languages), ("items", args.train_items),
+                                   ("held_out_items", args.held_out_items)) if v is not None}
     if training.get("languages"):
         training["languages"] = tuple(training["languages"])
     study = {"seeds": args.seeds, "train_families": args.train_on, "eval_languages": args.eval_languages}
     study = {k: tuple(v) for k, v in study.items() if v is not None}
+    if args.held_out_items:  # the held-out items' questions are the ones evaluated: the preset's sample goes
+        study["eval_items"] = None
     study |= {field: getattr(args, flag) for flag, field in (("encode_precision", "fast"),
                                                             ("eval_max_seq_length", "eval_max_seq_length"),
                                                             ("eval_items", "eval_items"),
@@ -65,7 +72,10 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> None:
     add_study_arguments(p)
     p.add_argument("--param", required=True, choices=list(SWEEP_PARAMETERS), help="what to vary")
     p.add_argument("--values", nargs="+", required=True,
-                   help="grid values: alpha 0 0.25 ...; items 100 300 ...; languages en,de en,de,zh ...")
+                   help="grid values: alpha 0 0.25 ...; items 100 300 ...; languages en,de en,de,zh ...; "
+                        "hard_negatives none paragraph ...")
+    p.add_argument("--strategies", nargs="+", choices=TRAINED_SYSTEMS, default=["hybrid"],
+                   help="the strategies trained at every point (default: hybrid)")
     p.set_defaults(handler=run_sweep_command)
 
 
@@ -84,8 +94,9 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.experiments.sweep import run_sweep
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
-    frame = run_sweep(config_from_args(args), args.param, values, out)
+    frame = run_sweep(config_from_args(args, strategies=tuple(args.strategies)), args.param, values, out)
     table = frame[frame["measure"].isin(["AP", "RankDistance"])].pivot_table(
-        index=["family", "value"], columns=["measure", "kind"], values="score", aggfunc="mean", sort=False)
+        index=["family", "strategy", "value"], columns=["measure", "kind"], values="score", aggfunc="mean",
+        sort=False)
     print(table.round(4).to_string())
     print(f"sweep written to {out}/sweep_{args.param}.csv and .png")

@@ -22,24 +22,32 @@ DISPLAY_NAMES: dict[str, str] = {"bm25": "BM25", "zero-shot": "zero-shot",
                                  **{name: display for name, (_, display) in STRATEGIES.items()}}
 #: Zero-shot protocol: the family a model is evaluated on is never the one it was trained on.
 EVALUATED_ON: dict[str, str] = {"mlqa-r": "xquad-r", "xquad-r": "mlqa-r"}
+#: Seed of the draw of held-out training items (``TrainingSetup.held_out_items``): the same items for every model
+#: and seed, so that every system is scored on the same questions.
+HELD_OUT_SEED = 0
 
 
 @dataclass(frozen=True)
 class TrainingSetup(TrainConfig):
     """The TrainConfig every fine-tuned model of a study shares (each model sets its own strategy and seed), and
     its training data: ``languages`` (None: all of the training family) and ``items`` (this many random items,
-    each in all its languages; None: all). The strategy options (``alpha``, ``xx_kind``, ``xx_languages``) go
-    to the models whose strategy takes them (``STRATEGY_OPTIONS``)."""
+    each in all its languages; None: all) and ``held_out_items`` (this many random items, the same for every
+    model, kept out of training: a study then scores its systems on those items' questions in the training family,
+    to choose a recipe without looking at the test family). The strategy options (``alpha``, ``xx_kind``,
+    ``xx_languages``) go to the models whose strategy takes them (``STRATEGY_OPTIONS``)."""
     steps: int | None = 200
     max_seq_length: int | None = 128
     precision: str = "auto"
     languages: tuple[str, ...] | None = None
     items: int | None = None
+    held_out_items: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.items is not None and self.items < self.batch_size:
             raise ValueError(f"{self.items} items cannot fill a batch of {self.batch_size} distinct items")
+        if self.held_out_items < 0:
+            raise ValueError(f"held_out_items must be >= 0, got {self.held_out_items}")
 
     def train_config(self, strategy: str, seed: int) -> TrainConfig:
         """The TrainConfig of the model trained with ``strategy`` and ``seed`` under this set-up."""
@@ -65,9 +73,19 @@ class TrainedModel:
 
     def key(self) -> str:
         """Eight hex digits over the store format, base model, training data and every model field of the config."""
+        held_out = {"held_out_items": self.setup.held_out_items} if self.setup.held_out_items else {}
         return short_hash({"format": STUDY_FORMAT, "base_model": self.base_model, "family": self.family,
                            "with_context": self.with_context, "languages": self.setup.languages,
-                           "items": self.setup.items, "train": self.config.model_fields()})
+                           "items": self.setup.items, **held_out, "train": self.config.model_fields()})
+
+    def training_data(self):
+        """The model's training data: its family in its languages, the held-out items removed, then ``items``
+        random items (drawn with the model's seed)."""
+        from pyterrier_hybrid.training import ParallelQA
+        data = ParallelQA.from_irds(self.family, self.setup.languages, self.with_context)
+        if self.setup.held_out_items:
+            data = data.split_items(self.setup.held_out_items, HELD_OUT_SEED)[0]
+        return data.sample_items(self.setup.items, self.seed) if self.setup.items else data
 
     @property
     def name(self) -> str:
@@ -111,20 +129,38 @@ class StudyConfig:
         for family in self.train_families:  # every language must exist where it is used, before any work
             if self.training.languages:
                 check_languages(family, list(self.training.languages))
-            if self.eval_languages:
+            if self.eval_languages and not self.held_out:
                 check_languages(EVALUATED_ON[family], list(self.eval_languages))
+        if self.held_out and self.eval_items:
+            raise ValueError("eval_items and held_out_items exclude each other: with held-out items, their "
+                             "questions are the ones evaluated")
 
     def model(self, family: str, strategy: str, seed: int, setup: TrainingSetup | None = None) -> TrainedModel:
         """The model of this study fine-tuned on ``family`` with ``strategy`` and ``seed`` (under ``setup``,
         default: the study's)."""
         return TrainedModel(self.base_model, family, self.with_context, setup or self.training, strategy, seed)
 
+    @property
+    def held_out(self) -> bool:
+        """Whether systems are scored on held-out training items (recipe selection) instead of the other family."""
+        return self.training.held_out_items > 0
+
+    def evaluated_on(self, train_family: str) -> str:
+        """The family the models trained on ``train_family`` are scored on: the other family (zero-shot), or with
+        held-out items the training family itself, on those items' questions only."""
+        return train_family if self.held_out else EVALUATED_ON[train_family]
+
+    def evaluation_languages(self) -> tuple[str, ...] | None:
+        """The evaluated languages: ``eval_languages``, or with held-out items the training languages."""
+        return self.training.languages if self.held_out else self.eval_languages
+
     def eval_key(self, family: str) -> str:
         """Identifies how a family is evaluated (store format, languages, texts, encoding precision and length,
-        sampled items)."""
-        return short_hash({"format": STUDY_FORMAT, "family": family, "languages": self.eval_languages,
+        sampled or held-out items)."""
+        held_out = {"held_out_items": self.training.held_out_items} if self.held_out else {}
+        return short_hash({"format": STUDY_FORMAT, "family": family, "languages": self.evaluation_languages(),
                            "with_context": self.with_context, "precision": self.fast,
-                           "max_seq_length": self.eval_max_seq_length, "items": self.eval_items})
+                           "max_seq_length": self.eval_max_seq_length, "items": self.eval_items, **held_out})
 
 
 def quick_config(base_model: str, **changes) -> StudyConfig:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
-from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, EVALUATED_ON, StudyConfig, TrainedModel
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.provenance import command_line, git_commit, hardware, package_versions
 from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_items
@@ -42,13 +42,13 @@ def study_parts(config: StudyConfig, models: list[TrainedModel], runner: StudyRu
     """Per-query values of every system of the study, each computed (or reused) in turn: the baselines on
     every evaluated family first (they are cheap and need no training), then the fine-tuned models."""
     for train_family in config.train_families:
-        family = EVALUATED_ON[train_family]
+        family = config.evaluated_on(train_family)
         if config.bm25:
             yield _tagged(runner.bm25(family), family, "BM25", SEEDLESS, None)
         if config.zero_shot:
             yield _tagged(runner.zero_shot(family), family, "zero-shot", SEEDLESS, None)
     for model in models:
-        yield _tagged(runner.trained(model), EVALUATED_ON[model.family], DISPLAY_NAMES[model.strategy], model.seed,
+        yield _tagged(runner.trained(model), config.evaluated_on(model.family), DISPLAY_NAMES[model.strategy], model.seed,
                       model.family)
 
 

@@ -15,7 +15,7 @@ from pyterrier_hybrid.core.keys import short_hash
 from pyterrier_hybrid.evaluation.collection import Collection
 from pyterrier_hybrid.evaluation.matrix import run_matrix
 from pyterrier_hybrid.evaluation.systems import BM25System, DenseSystem, System
-from pyterrier_hybrid.experiments.config import EVALUATED_ON, STUDY_FORMAT, StudyConfig, TrainedModel
+from pyterrier_hybrid.experiments.config import HELD_OUT_SEED, STUDY_FORMAT, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.store import StudyStore, training_part
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,13 @@ def check_training_items(models: list[TrainedModel]) -> None:
                              f"{available} items")
 
 
+def held_out_items(family: str, config: StudyConfig) -> set[str]:
+    """The items of ``family`` (in the training languages) that every model of ``config`` leaves out of training."""
+    from pyterrier_hybrid.training import ParallelQA
+    data = ParallelQA.from_irds(family, config.training.languages, config.with_context)
+    return set(data.split_items(config.training.held_out_items, HELD_OUT_SEED)[1].item_ids)
+
+
 class StudyRunner:
     """Trains and evaluates the parts of one study through its store."""
 
@@ -70,21 +77,23 @@ class StudyRunner:
         """A family's queries and candidates, read once and shared by every system."""
         if family not in self._collections:
             c = self.config
-            collection = Collection.load(family, c.eval_languages, with_context=c.with_context)
-            self._collections[family] = collection.sample_queries(c.eval_items) if c.eval_items else collection
+            collection = Collection.load(family, c.evaluation_languages(), with_context=c.with_context)
+            if c.held_out:
+                collection = collection.with_items(held_out_items(family, c))
+            elif c.eval_items:
+                collection = collection.sample_queries(c.eval_items)
+            self._collections[family] = collection
         return self._collections[family]
 
     def trained_model(self, model: TrainedModel) -> Path:
         """The model's directory: stored, resumed from its last checkpoint, or trained now."""
-        from pyterrier_hybrid.training import ParallelQA, train
+        from pyterrier_hybrid.training import train
         from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_checkpoint
         done = self.store.finished_model(model)
         if done is not None:
             return done
         out = self.store.model_dir(model)
-        data = ParallelQA.from_irds(model.family, model.setup.languages, model.with_context)
-        if model.setup.items:
-            data = data.sample_items(model.setup.items, model.seed)
+        data = model.training_data()
         checkpoints = checkpoint_dir(out)
         resume = last_complete_checkpoint(checkpoints) is not None
         logger.info("%s: %s", training_part(model), "resuming from the last checkpoint" if resume else "training")
@@ -124,6 +133,6 @@ class StudyRunner:
         """Per-query values of a fine-tuned model on the family it is evaluated on. The model is trained (or
         resumed) only when that evaluation is not stored: stored evaluations outlive model weights."""
         make = lambda: dense_system(self.trained_model(model), self.config, model.strategy)  # noqa: E731
-        per_query = self.evaluation(EVALUATED_ON[model.family], trained_id(model), make)
+        per_query = self.evaluation(self.config.evaluated_on(model.family), trained_id(model), make)
         self.store.note_stored_training(model)
         return per_query

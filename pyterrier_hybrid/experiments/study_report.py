@@ -86,7 +86,9 @@ class StudyResult:
             langs = " ".join(sorted(set(self.per_query.loc[self.per_query["family"] == family, "query_lang"])))
             seeds = " ".join(map(str, self.config.seeds))
             table = self.family_table(family, summary)
-            lines += [f"## Evaluated on {family} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
+            where = (f"the questions of {self.config.training.held_out_items} {family} items held out of training "
+                     "(recipe selection)" if self.config.held_out else family)
+            lines += [f"## Evaluated on {where} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
                       f"seed(s) {seeds}", "", markdown_table(table), ""]
             if any(kind.endswith(LEXICAL_MARK) for kind in table.index.get_level_values("kind")):
                 lines += [LEXICAL_NOTE, ""]

@@ -1,10 +1,14 @@
-"""Sweeps of hybrid training: one training-set-up field varied over a grid, everything else as in the study.
+"""Sweeps: one training-set-up field varied over a grid, for one or more strategies, everything else as in the
+study.
 
-* ``alpha``: the share of X-X batches (1 = X-X only, 0 = X-Y only);
+* ``alpha``: the share of X-X batches (1 = X-X only, 0 = X-Y only; the other strategies take no alpha, so their
+  points are one model each, a reference line);
 * ``items``: training-set size, as a number of random items (each in all its languages);
-* ``languages``: the set of training languages (values such as ``en,de``).
+* ``languages``: the set of training languages (values such as ``en,de``);
+* ``hard_negatives``: none, paragraph, bm25 or model (``training.negatives``).
 
-Each point is a hybrid model trained and evaluated through the study's store, so points are reused.
+Each point is a model trained and evaluated through the study's store, so points (and points two sweeps share)
+are computed once.
 """
 from __future__ import annotations
 
@@ -17,13 +21,15 @@ import pandas as pd
 from datasets_ext import KINDS
 from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
 from pyterrier_hybrid.evaluation.report import macro, setting_means
-from pyterrier_hybrid.experiments.config import EVALUATED_ON, StudyConfig, TrainedModel
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_items
 from pyterrier_hybrid.experiments.store import StudyStore
 
 SWEEP_PARAMETERS: dict[str, str] = {"alpha": "X-X share α", "items": "training items",
-                                    "languages": "training languages"}
+                                    "languages": "training languages", "hard_negatives": "hard negatives"}
+#: Parameters whose values are categories, not numbers (plotted at even positions).
+CATEGORICAL: frozenset[str] = frozenset({"languages", "hard_negatives"})
 
 
 def parse_value(parameter: str, text: str) -> float | int | tuple[str, ...]:
@@ -32,6 +38,8 @@ def parse_value(parameter: str, text: str) -> float | int | tuple[str, ...]:
         raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
     if parameter == "languages":
         return tuple(lang for lang in text.split(",") if lang)
+    if parameter == "hard_negatives":
+        return text
     try:
         return float(text) if parameter == "alpha" else int(text)
     except ValueError:
@@ -39,20 +47,20 @@ def parse_value(parameter: str, text: str) -> float | int | tuple[str, ...]:
 
 
 def sweep_points(config: StudyConfig, parameter: str, values: Sequence) -> list[tuple[object, TrainedModel]]:
-    """(value, hybrid model) of every point of the sweep; building them validates every value before any work
-    (each point is a study of its own set-up)."""
+    """(value, model) of every point of the sweep, for each of the study's strategies; building them validates
+    every value before any work (each point is a study of its own set-up)."""
     if parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
     setups = [dataclasses.replace(config, training=config.training.replace(**{parameter: value})).training
               for value in values]
-    return [(value, config.model(family, "hybrid", seed, setup)) for family in config.train_families
-            for seed in config.seeds for value, setup in zip(values, setups)]
+    return [(value, config.model(family, strategy, seed, setup)) for family in config.train_families
+            for seed in config.seeds for strategy in config.strategies for value, setup in zip(values, setups)]
 
 
 def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: str | Path) -> pd.DataFrame:
-    """Train and evaluate hybrid at each value of ``parameter``; write ``sweep_<parameter>.csv`` and
-    ``sweep_<parameter>.png`` under ``out_dir`` and return the tidy frame
-    (parameter, value, seed, trained_on, family, kind, measure, score)."""
+    """Train and evaluate each of the study's strategies at each value of ``parameter``; write
+    ``sweep_<parameter>.csv`` and ``sweep_<parameter>.png`` under ``out_dir`` and return the tidy frame
+    (parameter, value, strategy, seed, trained_on, family, kind, measure, score)."""
     points = sweep_points(config, parameter, values)
     check_training_items([model for _, model in points])  # every value is checked before the output folder is made
     check_writable(out_dir, "the output folder (--out)")
@@ -64,8 +72,9 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     for value, model in points:
         averages = macro(setting_means(runner.trained(model), []), [])
         label = ",".join(value) if parameter == "languages" else value
-        rows += [dict(parameter=parameter, value=label, seed=model.seed, trained_on=model.family,
-                      family=EVALUATED_ON[model.family], kind=r.kind, measure=r.measure, score=r.value)
+        rows += [dict(parameter=parameter, value=label, strategy=DISPLAY_NAMES[model.strategy], seed=model.seed,
+                      trained_on=model.family, family=config.evaluated_on(model.family), kind=r.kind,
+                      measure=r.measure, score=r.value)
                  for r in averages.itertuples()]
     frame = pd.DataFrame(rows)
     out = Path(out_dir)
@@ -76,8 +85,8 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
 
 
 def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Line plots against the swept value: mAP per setting kind (left) and rank distance (right), one
-    figure row per evaluated family; error bars show the spread over seeds."""
+    """Line plots against the swept value, one line per strategy: mAP in each setting kind and rank distance in
+    the multilingual pool, one figure row per evaluated family; error bars show the spread over seeds."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -85,27 +94,27 @@ def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
     parameter = frame["parameter"].iloc[0]
     families = list(pd.unique(frame["family"]))
     labels = list(pd.unique(frame["value"]))
-    x = range(len(labels)) if parameter == "languages" else labels
-    fig, axes = plt.subplots(len(families), 2, figsize=(10, 3.6 * len(families)), squeeze=False)
+    x = range(len(labels)) if parameter in CATEGORICAL else labels
+    panels = [(kind, "AP", f"{kind} mAP") for kind in KINDS] + [("multi", "RankDistance",
+                                                                  "rank distance (multi, lower is better)")]
+    fig, axes = plt.subplots(len(families), len(panels), figsize=(4.2 * len(panels), 3.6 * len(families)),
+                             squeeze=False)
     for row, family in zip(axes, families):
         part = frame[frame["family"] == family]
-        stats = part.groupby(["kind", "measure", "value"], sort=False)["score"].agg(["mean", "std"]).sort_index()
-        for kind in KINDS:
-            if (kind, "AP") in stats.index.droplevel(2):
-                s = stats.loc[(kind, "AP")].reindex(labels)
-                row[0].errorbar(x, s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3, label=kind)
-        if ("multi", "RankDistance") in stats.index.droplevel(2):
-            s = stats.loc[("multi", "RankDistance")].reindex(labels)
-            row[1].errorbar(x, s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3, color="tab:red")
-        for ax, title in zip(row, ("mAP", "rank distance (multilingual, lower is better)")):
+        stats = part.groupby(["strategy", "kind", "measure", "value"], sort=False)["score"].agg(["mean", "std"])
+        for ax, (kind, measure, title) in zip(row, panels):
+            for strategy in pd.unique(part["strategy"]):
+                if (strategy, kind, measure) in stats.index.droplevel(3):
+                    s = stats.loc[(strategy, kind, measure)].reindex(labels)
+                    ax.errorbar(x, s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=3, label=strategy)
             ax.set_title(f"{family}: {title}")
             ax.set_xlabel(SWEEP_PARAMETERS[parameter])
-            if parameter == "languages":
+            if parameter in CATEGORICAL:
                 ax.set_xticks(list(x), labels, rotation=30, ha="right")
             ax.grid(alpha=0.3)
-        row[0].legend(title="setting kind")
+        row[0].legend(title="strategy")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -54,7 +54,8 @@ class HardNegatives:
                  model=None, prompts: tuple[str, str] = ("", ""), excluded: frozenset[str] = frozenset(),
                  cache_dir: str | Path | None = None):
         """``model`` (a SentenceTransformer) and its (query, document) ``prompts`` mine the ``model`` kind,
-        cached under ``cache_dir`` (default: the project cache); ``excluded`` texts are never negatives."""
+        cached under ``cache_dir`` (default: the project cache); ``excluded`` texts, and the data's reserved ones
+        (the answers of held-out items), are never negatives."""
         if kind not in CHAINS:
             raise ValueError(f"unknown hard-negative kind {kind!r}; valid: {', '.join(CHAINS)}")
         if per_query < 1:
@@ -78,7 +79,7 @@ class HardNegatives:
             self.lists["model"] = self._model_lists(model, prompts, cache_dir)
         answers = data.table["answer"].to_pylist()
         self.relevant = [frozenset(answers[s:s + n]) for s, n in zip(pairs.item_start, pairs.item_count)]
-        self.excluded = excluded
+        self.excluded = excluded | data.reserved
         self.current: dict[int, list[int]] = {}
 
     def _paragraph_lists(self) -> tuple[np.ndarray, np.ndarray]:

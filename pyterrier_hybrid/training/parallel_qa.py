@@ -36,9 +36,11 @@ def _check_utf8(path: str | Path) -> None:
 class ParallelQA:
     """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``; optionally
     ``answer_id`` and ``negative``). ``pool``: ``(family, with_context)`` when the answers are candidates of an
-    ir_datasets family, whose pools then give the hard negatives (``training.candidates``)."""
+    ir_datasets family, whose pools then give the hard negatives (``training.candidates``). ``reserved``: texts
+    that must never be hard negatives (the answers of items held out of this data by :meth:`split_items`)."""
 
-    def __init__(self, table: pa.Table, source: str = "custom", pool: tuple[str, bool] | None = None):
+    def __init__(self, table: pa.Table, source: str = "custom", pool: tuple[str, bool] | None = None,
+                 reserved: frozenset[str] = frozenset()):
         missing = [c for c in COLUMNS if c not in table.column_names]
         if missing:
             raise ValueError(f"parallel QA data lacks column(s) {missing}; needs {list(COLUMNS)}")
@@ -54,6 +56,7 @@ class ParallelQA:
         self.table = table.sort_by([("item_id", "ascending"), ("lang", "ascending")]).combine_chunks()
         self.source = source
         self.pool = pool
+        self.reserved = reserved
         keys = pc.binary_join_element_wise(self.table["item_id"], self.table["lang"], "\x00")
         if pc.count_distinct(keys).as_py() != len(self.table):
             raise ValueError("parallel QA data has an (item id, language) pair more than once")
@@ -124,6 +127,11 @@ class ParallelQA:
         """Number of distinct QA items."""
         return int(self.item_codes[-1]) + 1 if len(self) else 0
 
+    @property
+    def item_ids(self) -> list[str]:
+        """The distinct item ids, in item-code order."""
+        return pc.unique(self.table["item_id"]).to_pylist()
+
     def items_per_language(self) -> dict[str, int]:
         """Number of items in each language."""
         counts = np.bincount(self.lang_codes, minlength=len(self.languages))
@@ -173,9 +181,11 @@ class ParallelQA:
         held = np.zeros(self.n_items, dtype=bool)
         held[np.random.default_rng(seed).choice(self.n_items, n_held_out, replace=False)] = True
         mask = held[self.item_codes]
-        return (self._derived(self.table.filter(pa.array(~mask)), self.source),
-                self._derived(self.table.filter(pa.array(mask)), f"{self.source} (held out)"))
+        held_out = self._derived(self.table.filter(pa.array(mask)), f"{self.source} (held out)")
+        training = self._derived(self.table.filter(pa.array(~mask)), self.source,
+                                 frozenset(held_out.table["answer"].to_pylist()))
+        return training, held_out
 
-    def _derived(self, table: pa.Table, source: str) -> ParallelQA:
-        """A subset of this data (same candidate pool)."""
-        return ParallelQA(table, source, self.pool)
+    def _derived(self, table: pa.Table, source: str, reserved: frozenset[str] = frozenset()) -> ParallelQA:
+        """A subset of this data (same candidate pool; ``reserved`` texts added to this data's)."""
+        return ParallelQA(table, source, self.pool, self.reserved | reserved)

@@ -174,9 +174,8 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     document_prompt = model_prompts.get("document", "") if c.document_prompt is None else c.document_prompt
     if c.hard_negatives != "none":  # after the model: the ``model`` kind mines with it, as it is before training
         from pyterrier_hybrid.training.negatives import HardNegatives
-        never = frozenset(held_out.table["answer"].to_pylist()) if held_out else frozenset()
         pairs.negatives = HardNegatives(pairs, c.hard_negatives, c.negatives_per_query, model=model,
-                                        prompts=(query_prompt, document_prompt), excluded=never)
+                                        prompts=(query_prompt, document_prompt))
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
     # validation needs step checkpoints (the best is kept with the last); otherwise by steps only when asked
     every = c.save_steps or 500

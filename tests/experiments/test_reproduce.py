@@ -134,3 +134,25 @@ def test_every_dense_system_encodes_at_the_study_length(study, tiny_model_dir):
     assert dense_system(tiny_model_dir, study, "x").encoder.max_seq_length == study.eval_max_seq_length == 128
     assert study.fast == ("bf16" if native_bf16() else "fp32")  # "auto": bf16 only where it is native
     assert quick_config(study.base_model).training.bf16 == native_bf16()
+
+
+def test_held_out_items_choose_a_recipe_without_the_test_family(study, tmp_path):
+    """--held-out-items: every model trains without the same random items, and every system is scored on those
+    items' questions in the training family; the other family is never read."""
+    from pyterrier_hybrid.experiments.runner import held_out_items
+    config = dataclasses.replace(study, training=study.training.replace(held_out_items=5), eval_items=None,
+                                 strategies=("xx", "hybrid"))
+    result = run_study(config, tmp_path / "out")
+    per_query = result.per_query
+    assert set(per_query["family"]) == {"mlqa-r"}, "scored on the training family, never on xquad-r"
+    held = held_out_items("mlqa-r", config)
+    assert len(held) == 5
+    from datasets_ext.ids import item_of
+    assert {item_of(q) for q in per_query["query_id"]} == held
+    model = config.model("mlqa-r", "hybrid", 0)
+    trained_items = set(model.training_data().item_ids)
+    assert not trained_items & held and trained_items
+    assert model.key() != dataclasses.replace(model, setup=study.training).key()
+    assert "items held out of training (recipe selection)" in result.markdown()
+    with pytest.raises(ValueError, match="exclude each other"):
+        dataclasses.replace(config, eval_items=10)

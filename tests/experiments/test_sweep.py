@@ -14,9 +14,10 @@ from pyterrier_hybrid.experiments.sweep import parse_value
 def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
     training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, precision="fp32", languages=("en", "de", "zh"))
-    config = quick_config(str(tiny_model_dir), training=training)
+    config = quick_config(str(tiny_model_dir), training=training, strategies=("hybrid",))
     frame = run_sweep(config, "alpha", [0.0, 1.0], tmp_path / "out")
-    assert list(frame.columns) == ["parameter", "value", "seed", "trained_on", "family", "kind", "measure", "score"]
+    assert list(frame.columns) == ["parameter", "value", "strategy", "seed", "trained_on", "family", "kind",
+                                   "measure", "score"]
     assert set(frame["value"]) == {0.0, 1.0} and set(frame["kind"]) == {"mono", "cross", "multi"}
     assert frame["score"].notna().all()
     assert (tmp_path / "out" / "sweep_alpha.png").stat().st_size > 0
@@ -37,8 +38,23 @@ def test_language_sweep_command(two_family_release, tiny_model_dir, tmp_path, mo
     assert "sweep_languages.csv" in capsys.readouterr().out
 
 
+def test_hard_negative_sweep_on_held_out_items(two_family_release, tiny_model_dir, tmp_path, monkeypatch, capsys):
+    """The recipe choice: strategies x hard negatives, scored on held-out training items, never the test family."""
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    assert main(["sweep", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), "--steps", "2",
+                 "--batch-size", "4", "--max-seq-length", "32", "--train-precision", "fp32", "--held-out-items", "3",
+                 "--param", "hard_negatives", "--values", "none", "paragraph", "--strategies", "xy", "hybrid"]) == 0
+    frame = pd.read_csv(tmp_path / "out" / "sweep_hard_negatives.csv")
+    assert set(frame["value"]) == {"none", "paragraph"} and set(frame["strategy"]) == {"X-Y", "hybrid"}
+    assert set(frame["family"]) == {"mlqa-r"} == set(frame["trained_on"]), "scored on the training family"
+    assert frame["score"].notna().all()
+    assert len(list((tmp_path / "out" / ".study" / "evals").rglob("*.parquet"))) == 4
+    assert "hard_negatives" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("parameter, text, value", [("alpha", "0.25", 0.25), ("items", "300", 300),
-                                                    ("languages", "en,de", ("en", "de"))])
+                                                    ("languages", "en,de", ("en", "de")),
+                                                    ("hard_negatives", "paragraph", "paragraph")])
 def test_parse_value(parameter, text, value):
     assert parse_value(parameter, text) == value
 
@@ -47,6 +63,7 @@ def test_parse_value(parameter, text, value):
     (["--param", "alpha", "--values", "1.5"], "alpha must lie in"),
     (["--param", "items", "--values", "many"], "bad value"),
     (["--param", "languages", "--values", "en,xx"], "xx"),
+    (["--param", "hard_negatives", "--values", "none", "dense"], "unknown hard-negative kind 'dense'"),
 ])
 def test_bad_sweep_fails_before_any_work(two_family_release, tiny_model_dir, tmp_path, argv, message):
     with pytest.raises(SystemExit, match=message):
