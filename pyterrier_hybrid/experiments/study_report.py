@@ -13,6 +13,7 @@ from datasets_ext import KINDS
 from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_means, write_heatmaps
 from pyterrier_hybrid.evaluation.systems import BM25System
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
+from pyterrier_hybrid.experiments.paper import claims_table, paper_table
 from pyterrier_hybrid.evaluation.significance import delta_table, paired_tests
 
 #: Measures of the report tables, with their column titles.
@@ -96,7 +97,22 @@ class StudyResult:
             if len(significance):  # a family whose hybrid model is not stored yet has nothing to test
                 lines += ["Hybrid minus baseline, paired t-test over queries, Holm-corrected over baselines "
                           "(`*`: p < 0.05):", "", markdown_table(significance), ""]
+            if not self.config.held_out:
+                lines += self.paper_lines(family, summary, tests)
         return "\n".join(lines)
+
+    def paper_lines(self, family: str, summary: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
+        """Our X-X, X-Y and hybrid beside the paper's Table 1 and rank distances, and its claims restated from
+        our significance tests (a claim holds when hybrid minus the baseline is >= 0, or < 0 but n.s.)."""
+        model = Path(self.config.base_model.rstrip("/")).name
+        lines = [f"Beside the paper (mAP per kind, macro over settings; rank distance in the multilingual pool; "
+                 f"ours: mean over seeds {' '.join(map(str, self.config.seeds))}):", "",
+                 markdown_table(paper_table(family, summary, model)), ""]
+        claims = claims_table(tests, family) if len(tests) else pd.DataFrame()
+        if len(claims):
+            lines += ["The paper's claims, from these numbers (hybrid minus baseline, Holm-corrected p):", "",
+                      markdown_table(claims.set_index(["claim", "baseline", "kind", "measure"]), ".3g"), ""]
+        return lines
 
     def save(self, out_dir: str | Path) -> list[Path]:
         """Write results.csv (per setting), summary.csv, significance.csv, results.md, provenance.json and

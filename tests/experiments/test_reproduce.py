@@ -42,6 +42,7 @@ def test_study_writes_every_report(study, tmp_path):
     assert record["hardware"]["cores"] >= 1 and record["wall seconds"] > 0
     assert (out / "heatmaps" / "xquad-r" / "hybrid_AP.png").exists()
     assert "| hybrid | multi |" in (out / "results.md").read_text()
+    assert "Beside the paper" in (out / "results.md").read_text() and "| hybrid ≥ X-Y | X-Y |" in (out / "results.md").read_text()
 
 
 def test_second_run_reuses_every_part(study, tmp_path):

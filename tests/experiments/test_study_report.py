@@ -23,3 +23,34 @@ def test_a_family_without_hybrid_gets_no_significance_table():
     xquad, mlqa = report.split("## Evaluated on mlqa-r")
     assert "Hybrid minus baseline" in xquad and "| X-X | mono |" in xquad
     assert "Hybrid minus baseline" not in mlqa and "| X-X | mono |" in mlqa
+
+
+def test_claims_are_restated_from_the_tests():
+    """A claim holds when hybrid is ahead, holds as a tie when behind but n.s., fails when significantly behind;
+    for rank distance lower is better."""
+    from pyterrier_hybrid.experiments.paper import claims_table
+    rows = [("X-X", "mono", "AP", 0.01, 0.001), ("X-X", "cross", "AP", -0.01, 0.3), ("X-X", "multi", "AP", -0.02, 0.01),
+            ("X-Y", "multi", "AP", 0.0, 1.0), ("zero-shot", "multi", "AP", 0.3, 0.0),
+            ("X-X", "multi", "RankDistance", -50.0, 0.001)]
+    tests = pd.DataFrame([dict(family="xquad-r", baseline=b, kind=k, measure=m, delta=d, p_holm=p)
+                          for b, k, m, d, p in rows])
+    claims = claims_table(tests, "xquad-r").set_index(["claim", "baseline", "kind"])["verdict"]
+    assert claims[("hybrid ≥ X-X", "X-X", "mono")] == "holds"
+    assert claims[("hybrid ≥ X-X", "X-X", "cross")] == "holds (tie: behind, n.s.)"
+    assert claims[("hybrid ≥ X-X", "X-X", "multi")] == "fails"
+    assert claims[("hybrid ≥ X-Y", "X-Y", "multi")] == "holds"
+    assert claims[("less language bias than X-X", "X-X", "multi")] == "holds"
+    best = claims.xs("hybrid best in the multilingual pool", level="claim")
+    assert set(best.index.get_level_values("baseline")) == {"X-X", "X-Y"}, "fine-tuned systems only"
+    assert claims_table(tests, "mlqa-r").empty
+
+
+def test_paper_table_puts_ours_beside_theirs():
+    from pyterrier_hybrid.experiments.paper import paper_table
+    ours = pd.DataFrame([dict(family="xquad-r", system="hybrid", kind=k, measure="AP", mean=v)
+                         for k, v in zip(("mono", "cross", "multi"), (0.7, 0.6, 0.5))])
+    table = paper_table("xquad-r", ours, "e5-small")
+    assert table.loc[("XLM-R (paper)", "hybrid"), "multi"] == 0.593
+    assert table.loc[("LaBSE (paper)", "X-X"), "RankDistance"] == 261.5
+    assert table.loc[("e5-small (ours)", "hybrid"), "cross"] == 0.6
+    assert ("e5-small (ours)", "X-Y") not in table.index, "a system not run is not shown"
