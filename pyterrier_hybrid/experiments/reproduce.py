@@ -1,4 +1,4 @@
-"""The paper's comparison, zero-shot: BM25, the base model, and the base model fine-tuned with X-X, X-X-mono,
+"""The paper's comparison, zero-shot: BM25, the base model, and the base model fine-tuned with X-X, X-X (mixed),
 X-Y and hybrid batches on one family, evaluated on every setting of the other family.
 
 Every trained model and every system × family evaluation is stored as it completes (:class:`StudyStore`,
