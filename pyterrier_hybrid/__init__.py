@@ -15,7 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "training.config": ("STRATEGY_NAMES", "TrainConfig"),
     "training.parallel_qa": ("ParallelQA",),
     "training.train": ("train",),
-    "training.samplers": ("HybridBatchSampler", "XXBatchSampler", "XXMixedBatchSampler", "XYBatchSampler"),
+    "training.samplers": ("HybridBatchSampler", "XXBatchSampler", "XXMixedBatchSampler", "XYBatchSampler", "RandomBatchSampler"),
     "retrieval.encoder": ("DenseEncoder",),
     "retrieval.index": ("DenseIndex",),
     "retrieval.bm25": ("BM25Index", "BM25Indexer"),

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from pyterrier_hybrid import cli_options
-from pyterrier_hybrid.experiments.config import EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig, full_config, quick_config
+from pyterrier_hybrid.experiments.config import COMPARED, EVALUATED_ON, TRAINED_SYSTEMS, StudyConfig, full_config, quick_config
 from pyterrier_hybrid.experiments.sweep import SWEEP_PARAMETERS, parse_value
 
 
@@ -59,7 +59,8 @@ def default_out(args: argparse.Namespace) -> Path:
 def add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("reproduce", help="the paper's comparison: BM25, zero-shot, X-X, X-X (mixed), X-Y, hybrid")
     add_study_arguments(p)
-    p.add_argument("--strategies", nargs="+", choices=TRAINED_SYSTEMS, help="fine-tuned systems (default: all)")
+    p.add_argument("--strategies", nargs="+", choices=TRAINED_SYSTEMS,
+                   help=f"fine-tuned systems (default: the paper's comparison, {' '.join(COMPARED)})")
     p.add_argument("--no-bm25", dest="bm25", action="store_false")
     p.add_argument("--no-zero-shot", dest="zero_shot", action="store_false")
     p.add_argument("--report-only", action="store_true",

@@ -15,8 +15,10 @@ from pyterrier_hybrid.training.config import STRATEGIES, STRATEGY_NAMES, STRATEG
 #: key also covers the batch rules (``training.config.BATCH_RULES``): no model trained under older rules, nor its
 #: evaluation, is reused, while BM25's and the base model's evaluations are.
 STUDY_FORMAT = 2
-#: Batch strategies compared against each other (names as in ``TrainConfig.strategy``).
+#: Batch strategies a study can train (names as in ``TrainConfig.strategy``).
 TRAINED_SYSTEMS: tuple[str, ...] = STRATEGY_NAMES
+#: The strategies a study trains by default: the paper's comparison (the other strategies are extra baselines).
+COMPARED: tuple[str, ...] = ("xx", "xx-mixed", "xy", "hybrid")
 #: Display names of the systems of a study, in report order.
 DISPLAY_NAMES: dict[str, str] = {"bm25": "BM25", "zero-shot": "zero-shot",
                                  **{name: display for name, (_, display) in STRATEGIES.items()}}
@@ -100,7 +102,7 @@ class StudyConfig:
     base_model: str
     train_families: tuple[str, ...] = ("mlqa-r", "xquad-r")
     eval_languages: tuple[str, ...] | None = None  # None: every language of the evaluation family
-    strategies: tuple[str, ...] = TRAINED_SYSTEMS
+    strategies: tuple[str, ...] = COMPARED
     seeds: tuple[int, ...] = (0,)
     training: TrainingSetup = field(default_factory=TrainingSetup)
     with_context: bool = False

@@ -15,6 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "pairs": ("PairKeys",),
     "parallel_qa": ("ParallelQA",),
     "samplers": ("STRATEGIES", "BatchStats", "HybridBatchSampler", "ParallelBatchSampler", "XXBatchSampler",
-                 "XXMixedBatchSampler", "XYBatchSampler"),
+                 "XXMixedBatchSampler", "XYBatchSampler", "RandomBatchSampler"),
 })
 __all__ += ["NonFiniteLossError", "train"]

@@ -364,5 +364,36 @@ class HybridBatchSampler(ParallelBatchSampler):
         return [self.xx_kind if t else "xy" for t in is_xx.tolist()], batches
 
 
+def mix_batches(batches: np.ndarray, groups: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
+    """The same keys (``batches``, one batch a row, ``groups`` their text groups) shuffled across batches: random
+    swaps of two keys in different batches, each kept only when neither batch then holds a group twice. The
+    multiset of keys and the batch count are exactly kept; ``rounds`` swaps per key mix them thoroughly."""
+    out, groups = batches.copy(), groups.reshape(batches.shape).copy()
+    n, size = out.shape
+    members = [set(row) for row in groups.tolist()]
+    for i, j in rng.integers(n * size, size=(rounds * n * size, 2)).tolist():
+        (bi, pi), (bj, pj) = divmod(i, size), divmod(j, size)
+        gi, gj = groups[bi, pi], groups[bj, pj]
+        if bi == bj or gi == gj or gj in members[bi] or gi in members[bj]:
+            continue
+        members[bi].remove(gi), members[bi].add(gj), members[bj].remove(gj), members[bj].add(gi)
+        out[bi, pi], out[bj, pj] = out[bj, pj], out[bi, pi]
+        groups[bi, pi], groups[bj, pj] = gj, gi
+    return out
+
+
+class RandomBatchSampler(HybridBatchSampler):
+    """Hybrid's pairs without its batch types (a baseline): each epoch draws exactly hybrid's X-X and X-Y pairs,
+    then mixes them across batches (:func:`mix_batches`), so X-X and X-Y pairs share batches; still no text
+    twice in a batch."""
+
+    strategy = "random"
+
+    def _plan(self, rng):
+        _, batches = super()._plan(rng)
+        mixed = mix_batches(batches, self.pairs.group_of(batches.ravel()), rng)
+        return [self.strategy] * len(mixed), mixed
+
+
 #: Strategy name -> sampler class, from the one table of strategies (``training.config.STRATEGIES``).
 STRATEGIES: dict[str, type[ParallelBatchSampler]] = {name: globals()[cls] for name, (cls, _) in STRATEGY_TABLE.items()}

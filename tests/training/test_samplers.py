@@ -91,6 +91,34 @@ def test_no_text_twice_in_a_batch_and_each_batch_of_its_kind(data, batch_size, s
     assert kinds <= ALLOWED_KINDS[strategy_kind]
 
 
+@common
+@given(collections(shared_answers=True), st.integers(2, 6), st.integers(0, 2**31))
+def test_random_draws_hybrids_pairs_and_mixes_their_types(data, batch_size, seed):
+    """``random``: exactly hybrid's pairs (same seed and epoch), re-batched without their batch types, still no
+    text twice in a batch."""
+    hybrid = build_or_skip("hybrid", data, batch_size, seed)
+    if hybrid is None:
+        return
+    mixed = make("random", data, batch_size, seed)
+    planned, shuffled = epoch(hybrid, 2), epoch(mixed, 2)
+    assert len(shuffled) == len(planned)
+    assert sorted(k for b in shuffled for k in b) == sorted(k for b in planned for k in b)
+    for batch in shuffled:
+        texts = mixed.pairs.texts(batch)
+        column = texts["anchor"] + texts["positive"]
+        assert len(set(column)) == len(column), "a text twice in one batch"
+
+
+def test_random_mixes_x_x_and_x_y_pairs_in_one_batch():
+    data = distinct_texts(40)
+    sampler = make("random", data, 8, 0)
+    both = 0
+    for batch in epoch(sampler):
+        q, a = sampler.pairs.lang_pairs(np.array(batch))
+        both += bool((q == a).any() and (q != a).any())
+    assert both > len(sampler) / 2, "most batches hold X-X and X-Y pairs together"
+
+
 @pytest.mark.parametrize("family", ["xquad-r", "mlqa-r"])
 def test_no_text_twice_in_a_batch_of_real_data(lareqa_mirror, monkeypatch, family):
     """Before text groups, 41% of XQuAD-R's one-language batches of 32 repeated an answer sentence."""
@@ -125,14 +153,17 @@ def test_epoch_length_as_documented(data, batch_size, alpha, xx_languages, seed)
     full = {lang: n for lang, n in data.items_per_language().items() if n >= batch_size}
     xx_rows = sum(full.values()) // batch_size if xx_languages == "uniform" else sum(
         n // batch_size for n in full.values())
-    options = {"xx": {"xx_languages": xx_languages}, "hybrid": {"alpha": alpha, "xx_languages": xx_languages}}
+    hybrid = {"alpha": alpha, "xx_languages": xx_languages}
+    options = {"xx": {"xx_languages": xx_languages}, "hybrid": hybrid, "random": hybrid}
     for strategy in STRATEGIES:
         sampler = build_or_skip(strategy, data, batch_size, seed, **options.get(strategy, {}))
         if sampler is None:
             continue
         expected = {"xx": xx_rows, "xx-mixed": rows // batch_size, "xy": cross // batch_size,
                     "hybrid": xx_rows + cross // batch_size if alpha == "proportional"
-                    else (rows + cross) // batch_size}[strategy]
+                    else (rows + cross) // batch_size}
+        expected["random"] = expected["hybrid"]
+        expected = expected[strategy]
         assert len(sampler) == expected == len(epoch(sampler, 2))
 
 
@@ -206,6 +237,8 @@ def test_distributed_global_batches_share_no_text_and_one_kind(data, batch_size,
         global_batch = np.concatenate(batches[step:step + ranks]).tolist()
         texts = sampler.pairs.texts(global_batch)
         assert len(set(texts["anchor"] + texts["positive"])) == 2 * ranks * batch_size
+        if strategy == "random":  # types mixed on purpose (test_random_draws_hybrids_pairs_and_mixes_their_types)
+            continue
         kind = batch_kind(sampler.pairs, global_batch)  # one type (and for X-X one language) per global batch
         assert kind in {key_kinds for (name, _), allowed in ALLOWED_KINDS.items() if name == strategy
                         for key_kinds in allowed}
