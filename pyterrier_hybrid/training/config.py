@@ -16,13 +16,15 @@ from pyterrier_hybrid.core.keys import short_hash
 #: ``training.samplers``, display name). ``xx``: every batch one language; ``xx-mixed``: LAReQA's X-X, each pair
 #: monolingual, languages mixed inside a batch; ``xy``: question and answer languages differ; ``hybrid``:
 #: one-language X-X batches and X-Y batches, X-X share alpha; ``random``: hybrid's pairs mixed across batches,
-#: batch types ignored (a baseline).
+#: batch types ignored (a baseline); ``st-plain``: every pair of every language combination in a plain dataset,
+#: batched by sentence-transformers' ``NoDuplicatesBatchSampler`` (a baseline, ``training.plain``).
 STRATEGIES: dict[str, tuple[str, str]] = {
     "xx": ("XXBatchSampler", "X-X"),
     "xx-mixed": ("XXMixedBatchSampler", "X-X (mixed)"),
     "xy": ("XYBatchSampler", "X-Y"),
     "hybrid": ("HybridBatchSampler", "hybrid"),
     "random": ("RandomBatchSampler", "random"),
+    "st-plain": ("", "ST plain"),  # no sampler of ours: sentence-transformers' NoDuplicatesBatchSampler (plain.py)
 }
 STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
 #: Names that changed meaning or were removed, and what to use instead (an error names the replacement).
@@ -46,6 +48,7 @@ STRATEGY_OPTIONS: dict[str, dict[str, object]] = {
     "xy": {},
     "hybrid": {"alpha": 0.5, "xx_kind": "one-language", "xx_languages": "uniform"},
     "random": {"alpha": 0.5, "xx_kind": "one-language", "xx_languages": "uniform"},
+    "st-plain": {},
 }
 #: Every strategy option (the TrainConfig fields of ``STRATEGY_OPTIONS``).
 OPTION_FIELDS: tuple[str, ...] = ("alpha", "xx_kind", "xx_languages")

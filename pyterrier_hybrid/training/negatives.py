@@ -173,37 +173,59 @@ class HardNegatives:
         options = values[offsets[row]:offsets[row + 1]]
         return options[rng.permutation(len(options))]
 
+    def _pick(self, a_row: int, rng: np.random.Generator, taken: set[str]) -> list[tuple[int, str]]:
+        """Up to ``per_query`` (candidate row, source) for the pair whose answer is data row ``a_row``, by the
+        kind's chain of sources; a text in ``taken`` (added to as it goes), relevant or excluded is skipped."""
+        relevant, picked = self.relevant[self.pairs.items[a_row]], []
+        for source in (s for s in CHAINS[self.kind] if s == "random" or s in self.lists):
+            for cand in self._options(source, a_row, rng).tolist():
+                text = self.texts[cand]
+                if text in relevant or text in taken or text in self.excluded:
+                    continue
+                picked.append((cand, source))
+                taken.add(text)
+                if len(picked) == self.per_query:
+                    return picked
+        return picked
+
+    def _too_few(self, a_row: int) -> ValueError:
+        lang = self.pairs.data.languages[self.pairs.langs[a_row]]
+        return ValueError(f"no {self.per_query} usable hard negatives in {lang} for item "
+                          f"{self.pairs.data.table['item_id'][a_row].as_py()!r}: its language has too few "
+                          "candidates that are neither relevant nor already in the batch")
+
     def choose(self, keys: np.ndarray, epoch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(negatives as an (len(keys), per_query) array of candidate rows, source counts as an (len(keys),
         len(SOURCES)) array) for one global batch of ``keys``; a pair without enough usable candidates is a
         ValueError naming it."""
-        q_rows, a_rows = self.pairs.rows(keys)
-        taken = set(self.pairs.pair_texts(keys)["anchor"]) | set(self.pairs.pair_texts(keys)["positive"])
-        chains = [s for s in CHAINS[self.kind] if s == "random" or s in self.lists]
+        _, a_rows = self.pairs.rows(keys)
+        texts = self.pairs.pair_texts(keys)
+        taken = set(texts["anchor"]) | set(texts["positive"])
         negatives = np.full((len(keys), self.per_query), -1, dtype=np.int64)
         counts = np.zeros((len(keys), len(SOURCES)), dtype=np.int64)
         for i, (key, a_row) in enumerate(zip(keys.tolist(), a_rows.tolist())):
-            rng = np.random.default_rng([seed, epoch, key])
-            excluded = self.relevant[self.pairs.items[a_row]]
-            n = 0
-            for source in chains:
-                for cand in self._options(source, a_row, rng).tolist():
-                    text = self.texts[cand]
-                    if text in excluded or text in taken or text in self.excluded:
-                        continue
-                    negatives[i, n], n = cand, n + 1
-                    counts[i, SOURCES.index(source)] += 1
-                    taken.add(text)
-                    if n == self.per_query:
-                        break
-                if n == self.per_query:
-                    break
-            if n < self.per_query:
-                lang = self.pairs.data.languages[self.pairs.langs[a_row]]
-                raise ValueError(f"no {self.per_query} usable hard negatives in {lang} for item "
-                                 f"{self.pairs.data.table['item_id'][a_row].as_py()!r}: its language has too few "
-                                 "candidates that are neither relevant nor already in the batch")
+            picked = self._pick(a_row, np.random.default_rng([seed, epoch, key]), taken)
+            if len(picked) < self.per_query:
+                raise self._too_few(a_row)
+            for n, (cand, source) in enumerate(picked):
+                negatives[i, n] = cand
+                counts[i, SOURCES.index(source)] += 1
         return negatives, counts
+
+    def fixed(self, answer_rows: np.ndarray, seed: int) -> np.ndarray:
+        """Negatives fixed once per pair, without a batch (the ``st-plain`` baseline's stored columns): for each
+        answer row, ``per_query`` candidates by the same sources and rules, drawn from (seed, row), so pairs
+        sharing an answer row share them. An (n, per_query) array of candidate rows."""
+        out = np.full((len(answer_rows), self.per_query), -1, dtype=np.int64)
+        chosen: dict[int, list[int]] = {}
+        for i, a_row in enumerate(np.asarray(answer_rows).tolist()):
+            if a_row not in chosen:
+                picked = self._pick(a_row, np.random.default_rng([seed, a_row]), set())
+                if len(picked) < self.per_query:
+                    raise self._too_few(a_row)
+                chosen[a_row] = [cand for cand, _ in picked]
+            out[i] = chosen[a_row]
+        return out
 
     def register(self, keys: np.ndarray, negatives: np.ndarray) -> None:
         """The negatives of the global batch the sampler yields next (read by :meth:`texts`)."""

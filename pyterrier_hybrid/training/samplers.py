@@ -396,4 +396,6 @@ class RandomBatchSampler(HybridBatchSampler):
 
 
 #: Strategy name -> sampler class, from the one table of strategies (``training.config.STRATEGIES``).
-STRATEGIES: dict[str, type[ParallelBatchSampler]] = {name: globals()[cls] for name, (cls, _) in STRATEGY_TABLE.items()}
+#: ``st-plain`` has none of ours (it uses sentence-transformers' own sampler, see ``training.plain``).
+STRATEGIES: dict[str, type[ParallelBatchSampler]] = {name: globals()[cls] for name, (cls, _) in STRATEGY_TABLE.items()
+                                                     if cls}

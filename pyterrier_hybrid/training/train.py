@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import json
 import logging
+import os
 import time
 import warnings
 from pathlib import Path
@@ -19,6 +20,7 @@ from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_
 from pyterrier_hybrid.training.config import DEPRECATED_KEYWORDS, LOSSES, RENAMED, TrainConfig
 from pyterrier_hybrid.training.pairs import PairKeys
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
+from pyterrier_hybrid.training.plain import PLAIN, plain_dataset, plain_rows
 
 if TYPE_CHECKING:
     import torch
@@ -157,11 +159,22 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
     c = config
     train_data, held_out = data.split_items(c.validation_items, c.seed) if c.validation_items else (data, None)
     pairs = PairKeys(train_data, c.seed)
-    stats = BatchStats(train_data.languages)
-    sampler_factory = functools.partial(STRATEGIES[c.strategy], pairs=pairs, stats=stats, **c.sampler_options())
-    dataset = pairs.dataset()
-    probe = sampler_factory(dataset, batch_size=c.batch_size, drop_last=False, seed=c.seed)  # validates now
-    logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), c.strategy, len(probe))
+    plain = c.strategy == PLAIN
+    if plain:  # a plain dataset of every pair, batched by sentence-transformers' own sampler
+        from sentence_transformers.base.sampler import BatchSamplers
+        stats, probe, sampler_factory = None, None, BatchSamplers.NO_DUPLICATES
+        n_pairs = len(plain_rows(pairs)[0])
+        if n_pairs < c.batch_size:
+            raise ValueError(f"{train_data.source} gives {n_pairs} pairs, fewer than a batch of {c.batch_size}")
+        logger.info("%s; strategy %s: %d pairs of every language combination", train_data.summary(), c.strategy,
+                    n_pairs)
+    else:
+        stats = BatchStats(train_data.languages)
+        sampler_factory = functools.partial(STRATEGIES[c.strategy], pairs=pairs, stats=stats, **c.sampler_options())
+        dataset = pairs.dataset()
+        probe = sampler_factory(dataset, batch_size=c.batch_size, drop_last=False, seed=c.seed)  # validates now
+        logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), c.strategy, len(probe))
+    world_size = probe.world_size if probe else int(os.environ.get("WORLD_SIZE", "1"))
 
     model = SentenceTransformer(resolve_model(base_model), device=resolve_device(c.device))
     if c.max_seq_length:
@@ -176,6 +189,8 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
         from pyterrier_hybrid.training.negatives import HardNegatives
         pairs.negatives = HardNegatives(pairs, c.hard_negatives, c.negatives_per_query, model=model,
                                         prompts=(query_prompt, document_prompt))
+    if plain:  # its negatives (if any) are stored columns, so the dataset is built after them
+        dataset = plain_dataset(pairs, c.seed)
     evaluator = held_out_evaluator(held_out, query_prompt, document_prompt) if held_out else None
     # validation needs step checkpoints (the best is kept with the last); otherwise by steps only when asked
     every = c.save_steps or 500
@@ -193,8 +208,9 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
                                    *((column, document_prompt) for column in pairs.negative_columns())) if v} or None,
         use_cpu=resolve_device(c.device) == "cpu", bf16=c.bf16, report_to="none", dataloader_num_workers=0)
     trainer = guarded_trainer_class()(model=model, args=args, train_dataset=dataset, evaluator=evaluator,
-                                      loss=make_loss(c.loss, model, probe.world_size > 1, c.mini_batch_size),
-                                      callbacks=[stats.callback(args.gradient_accumulation_steps * probe.world_size),
+                                      loss=make_loss(c.loss, model, world_size > 1, c.mini_batch_size),
+                                      callbacks=[*([stats.callback(args.gradient_accumulation_steps * world_size)]
+                                                   if stats else []),
                                                  *([] if c.save_steps or evaluator else
                                                    [timed_checkpoints(c.checkpoint_minutes)])])
     start = time.monotonic()
@@ -213,9 +229,11 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
         model.save(str(output_dir))
         with open(output_dir / "README.md", "a", encoding="utf-8") as card:
             card.write(model_card_section(info))
-        (output_dir / "batch_stats.json").write_text(json.dumps({**info, "config": c.model_fields(),
-                                                                 **stats.to_dict()}, indent=2))
-        logger.info("realised batches: %s", json.dumps(stats.to_dict()))
+        batches = stats.to_dict() if stats else {"batch sampler": "sentence-transformers NoDuplicatesBatchSampler",
+                                                  "pairs": len(dataset)}
+        (output_dir / "batch_stats.json").write_text(json.dumps({**info, "config": c.model_fields(), **batches},
+                                                                indent=2))
+        logger.info("realised batches: %s", json.dumps(batches))
         final_loss = next((log["loss"] for log in reversed(trainer.state.log_history) if "loss" in log),
                           result.training_loss)  # runs shorter than logging_steps log no step loss
         summary = (f"trained {c.strategy} for {result.global_step} steps in {elapsed:.1f}s, final loss "

@@ -244,3 +244,31 @@ def test_paragraph_negatives_beat_in_batch_negatives_only(tmp_path):
     stats = json.loads((tmp_path / "paragraph" / "batch_stats.json").read_text())
     assert stats["negative_sources"]["paragraph"] == stats["steps"] * 8, "every sentence has paragraph mates"
     assert "hard negatives**: paragraph (1 per query)" in (tmp_path / "paragraph" / "README.md").read_text()
+
+
+def test_st_plain_is_a_plain_dataset_of_every_pair(tiny_model_dir, tmp_path):
+    """st-plain: every (question in X, answer in Y) pair of each item, X = Y included, with fixed hard negatives,
+    trained through sentence-transformers' own NoDuplicatesBatchSampler."""
+    from pyterrier_hybrid.training.negatives import HardNegatives
+    from pyterrier_hybrid.training.plain import plain_dataset, plain_rows
+    data = ParallelQA.from_records([(i, lang, f"q{i}{lang}", f"a{i}{lang}") for i in range(6)
+                                    for lang in (("de", "en", "zh") if i % 2 else ("en",))])
+    pairs = PairKeys(data)
+    q, a = plain_rows(pairs)
+    assert len(q) == 3 * 9 + 3 * 1
+    got = {(data.table["question"][int(i)].as_py(), data.table["answer"][int(j)].as_py()) for i, j in zip(q, a)}
+    want = {(f"q{i}{x}", f"a{i}{y}") for i in range(6) for x in (("de", "en", "zh") if i % 2 else ("en",))
+            for y in (("de", "en", "zh") if i % 2 else ("en",))}
+    assert got == want
+    pairs.negatives = HardNegatives(pairs, "bm25", 2)
+    dataset = plain_dataset(pairs, seed=0)
+    assert dataset.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    for row in dataset:
+        item, lang = row["positive"][1:-2], row["positive"][-2:]
+        assert {row["negative_1"], row["negative_2"]}.isdisjoint({f"a{item}{x}" for x in ("de", "en", "zh")})
+        assert row["negative_1"].endswith(lang) and row["negative_1"] != row["negative_2"]
+    model = train(str(tiny_model_dir), synthetic(24), strategy="st-plain", hard_negatives="paragraph",
+                  output_dir=tmp_path / "plain", batch_size=8, steps=3, device="cpu")
+    stats = json.loads((tmp_path / "plain" / "batch_stats.json").read_text())
+    assert stats["pairs"] == 24 * 9 and stats["batch sampler"].endswith("NoDuplicatesBatchSampler")
+    assert stats["steps"] == 3 and model is not None
