@@ -93,9 +93,11 @@ def write_heatmaps(results: pd.DataFrame, folder: str | os.PathLike, measures: S
     return paths
 
 
-def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | os.PathLike) -> Path:
+def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | os.PathLike,
+                  centre: float | None = None) -> Path:
     """PNG heatmap of ``measure`` for ``system``: query language (rows) × pool language (columns),
-    the multilingual pool as last column, each cell annotated with its value."""
+    the multilingual pool as last column, each cell annotated with its value. ``centre``: a diverging colour
+    scale symmetric around it (for differences between systems)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -110,7 +112,11 @@ def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | 
     grid = grid.reindex(index=langs, columns=pools)
     fig, ax = plt.subplots(figsize=(0.62 * len(pools) + 2.2, 0.5 * len(langs) + 1.6))
     cmap = "viridis_r" if measure in LOWER_IS_BETTER else "viridis"
-    image = ax.imshow(np.ma.masked_invalid(grid.to_numpy(float)), cmap=cmap, aspect="auto")
+    limits = {}
+    if centre is not None:
+        cmap, span = "RdBu", np.nanmax(np.abs(grid.to_numpy(float) - centre))
+        limits = {"vmin": centre - span, "vmax": centre + span}
+    image = ax.imshow(np.ma.masked_invalid(grid.to_numpy(float)), cmap=cmap, aspect="auto", **limits)
     ax.set_xticks(range(len(pools)), pools)
     ax.set_yticks(range(len(langs)), langs)
     ax.set_xlabel("pool language")
@@ -120,7 +126,8 @@ def write_heatmap(results: pd.DataFrame, system: str, measure: str, path: str | 
     for (i, j), value in np.ndenumerate(grid.to_numpy(float)):
         if not np.isnan(value):
             shade = 0.0 if high == low else (value - low) / (high - low)
-            dark = (1 - shade if measure in LOWER_IS_BETTER else shade) < 0.6
+            dark = (abs(value - centre) > 0.6 * (limits["vmax"] - centre) if centre is not None
+                    else (1 - shade if measure in LOWER_IS_BETTER else shade) < 0.6)
             ax.text(j, i, f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}", ha="center", va="center",
                     fontsize=7, color="white" if dark else "black")
     fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from datasets_ext import KINDS
+from datasets_ext import KINDS, LANGUAGES
 from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_means, write_heatmaps
 from pyterrier_hybrid.evaluation.systems import BM25System
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
 from pyterrier_hybrid.experiments.paper import claims_table, paper_table
+from pyterrier_hybrid.experiments.unseen import seen_table, write_delta_heatmaps
 from pyterrier_hybrid.evaluation.significance import delta_table, paired_tests
 
 #: Measures of the report tables, with their column titles.
@@ -23,6 +24,8 @@ LEXICAL_NOTE = (f"{LEXICAL_MARK} BM25 across languages: lexical overlap only (ea
                 "language, so only names, numbers and cognates can match); a floor, not a cross-lingual retriever.")
 REPORT_MEASURES: dict[str, str] = {"AP": "mAP", "nDCG@10": "nDCG@10", "R@10": "R@10",
                                    "RankDistance": "RankDistance", "SameLangPref": "SameLangPref"}
+#: The systems hybrid is compared with per language pair and by seen / unseen languages.
+UNSEEN_BASELINES: tuple[str, ...] = (DISPLAY_NAMES["xx"], DISPLAY_NAMES["xy"])
 SETTING_KEYS: list[str] = ["family", "trained_on", "system", "seed", "kind", "query_lang", "pool_lang", "measure"]
 
 
@@ -99,7 +102,26 @@ class StudyResult:
                           "(`*`: p < 0.05):", "", markdown_table(significance), ""]
             if not self.config.held_out:
                 lines += self.paper_lines(family, summary, tests)
+                lines += self.unseen_lines(family)
         return "\n".join(lines)
+
+    def trained_languages(self) -> dict[str, set[str]]:
+        """Per evaluated family, the languages its fine-tuned models were trained in."""
+        return {self.config.evaluated_on(t): set(self.config.training.languages or LANGUAGES[t])
+                for t in self.config.train_families}
+
+    def unseen_lines(self, family: str) -> list[str]:
+        """Hybrid against X-X and X-Y by whether a setting's languages were seen in training (only where some
+        evaluated language was not)."""
+        settings, trained = self.settings(), self.trained_languages()
+        settings = settings[settings["family"] == family]
+        if family not in trained or set(settings["query_lang"]) <= trained[family]:
+            return []
+        table = seen_table(settings, trained, DISPLAY_NAMES["hybrid"], UNSEEN_BASELINES)
+        return ["Seen and unseen languages (mAP, mean over settings and seeds; a setting is grouped by whether its "
+                "query and pool languages were among the training languages; multilingual settings by the query "
+                "language; heatmaps/<family>/hybrid_minus_*_AP.png per language pair):", "",
+                markdown_table(table), ""]
 
     def paper_lines(self, family: str, summary: pd.DataFrame, tests: pd.DataFrame) -> list[str]:
         """Our X-X, X-Y and hybrid beside the paper's Table 1 and rank distances, and its claims restated from
@@ -132,5 +154,6 @@ class StudyResult:
                                     sort=False)["value"].mean().reset_index()
         for family, part in averaged.groupby("family", sort=False):
             paths += write_heatmaps(part, out / "heatmaps" / family, ["AP"])
+            paths += write_delta_heatmaps(part, out / "heatmaps" / family, DISPLAY_NAMES["hybrid"], UNSEEN_BASELINES)
         return paths
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from pyterrier_hybrid.experiments import quick_config
@@ -54,3 +55,29 @@ def test_paper_table_puts_ours_beside_theirs():
     assert table.loc[("LaBSE (paper)", "X-X"), "RankDistance"] == 261.5
     assert table.loc[("e5-small (ours)", "hybrid"), "cross"] == 0.6
     assert ("e5-small (ours)", "X-Y") not in table.index, "a system not run is not shown"
+
+
+def test_seen_and_unseen_languages_are_grouped_and_compared(tmp_path):
+    """Trained on en, de, zh: el is unseen. Each setting lands in its group; hybrid's differences per group equal
+    the hand-computed ones; the delta heatmaps are written."""
+    from pyterrier_hybrid.experiments.unseen import seen_group
+    assert seen_group("en", "de", {"en", "de"}) == "both seen"
+    assert seen_group("el", "de", {"en", "de"}) == "one seen"
+    assert seen_group("el", "th", {"en", "de"}) == "neither seen"
+    assert seen_group("el", "multi", {"en"}) == "query unseen"
+    value = {"hybrid": 0.5, "X-X": 0.4, "X-Y": 0.45}
+    rows = [dict(family="xquad-r", trained_on="mlqa-r", system=system, seed=0,
+                 kind="multi" if pool == "multi" else "mono" if q == pool else "cross", query_lang=q, pool_lang=pool,
+                 measure="AP", query_id=f"{q}:{i}", value=value[system] + (0.1 if "el" in (q, pool) else 0))
+            for system in value for q in ("en", "el") for pool in ("en", "el", "multi") for i in range(3)]
+    provenance = {"command": "c", "commit": "x", "wall seconds": 1, "study seconds": 1}
+    result = StudyResult(quick_config("model"), pd.DataFrame(rows), provenance)
+    from pyterrier_hybrid.experiments.unseen import seen_table
+    table = seen_table(result.settings(), result.trained_languages(), "hybrid", ["X-X", "X-Y"])
+    assert table.loc[("xquad-r", "cross", "one seen"), "settings"] == 2
+    assert table.loc[("xquad-r", "mono", "neither seen"), "hybrid"] == pytest.approx(0.6)
+    assert table.loc[("xquad-r", "mono", "both seen"), "hybrid − X-X"] == pytest.approx(0.1)
+    assert table.loc[("xquad-r", "multi", "query unseen"), "hybrid − X-Y"] == pytest.approx(0.05)
+    assert "Seen and unseen languages" in result.markdown()
+    result.save(tmp_path)
+    assert (tmp_path / "heatmaps" / "xquad-r" / "hybrid_minus_X-X_AP.png").stat().st_size > 0
