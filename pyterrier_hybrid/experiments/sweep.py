@@ -5,7 +5,8 @@ study.
   points are one model each, a reference line);
 * ``items``: training-set size, as a number of random items (each in all its languages);
 * ``languages``: the set of training languages (values such as ``en,de``);
-* ``hard_negatives``: none, paragraph, bm25 or model (``training.negatives``).
+* ``hard_negatives``: none, paragraph, bm25 or model (``training.negatives``);
+* ``model``: the base model (names or paths), plotted against its parameter count.
 
 Each point is a model trained and evaluated through the study's store, so points (and points two sweeps share)
 are computed once.
@@ -27,7 +28,8 @@ from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_item
 from pyterrier_hybrid.experiments.store import StudyStore
 
 SWEEP_PARAMETERS: dict[str, str] = {"alpha": "X-X share α", "items": "training items",
-                                    "languages": "training languages", "hard_negatives": "hard negatives"}
+                                    "languages": "training languages", "hard_negatives": "hard negatives",
+                                    "model": "base model (parameters, log scale)"}
 #: Parameters whose values are categories, not numbers (plotted at even positions).
 CATEGORICAL: frozenset[str] = frozenset({"languages", "hard_negatives"})
 
@@ -38,7 +40,7 @@ def parse_value(parameter: str, text: str) -> float | int | tuple[str, ...]:
         raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
     if parameter == "languages":
         return tuple(lang for lang in text.split(",") if lang)
-    if parameter == "hard_negatives":
+    if parameter in ("hard_negatives", "model"):
         return text
     try:
         return float(text) if parameter == "alpha" else int(text)
@@ -51,10 +53,20 @@ def sweep_points(config: StudyConfig, parameter: str, values: Sequence) -> list[
     every value before any work (each point is a study of its own set-up)."""
     if parameter not in SWEEP_PARAMETERS:
         raise ValueError(f"unknown sweep parameter {parameter!r}; valid: {', '.join(SWEEP_PARAMETERS)}")
-    setups = [dataclasses.replace(config, training=config.training.replace(**{parameter: value})).training
-              for value in values]
-    return [(value, config.model(family, strategy, seed, setup)) for family in config.train_families
-            for seed in config.seeds for strategy in config.strategies for value, setup in zip(values, setups)]
+    if parameter == "model":
+        from pyterrier_hybrid.models import resolve_model
+        studies = [dataclasses.replace(config, base_model=resolve_model(value)) for value in values]
+    else:
+        studies = [dataclasses.replace(config, training=config.training.replace(**{parameter: value}))
+                   for value in values]
+    return [(value, study.model(family, strategy, seed)) for family in config.train_families
+            for seed in config.seeds for strategy in config.strategies for value, study in zip(values, studies)]
+
+
+def parameter_count(model: str) -> int:
+    """Number of parameters of a sentence-transformers model (name or path)."""
+    from sentence_transformers import SentenceTransformer
+    return sum(p.numel() for p in SentenceTransformer(model, device="cpu").parameters())
 
 
 def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: str | Path) -> pd.DataFrame:
@@ -68,13 +80,15 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     store = StudyStore(out_dir)
     migrate_store(store)
     runner = StudyRunner(config, store)
+    sizes = {model.base_model: parameter_count(model.base_model) for _, model in points} if parameter == "model" else {}
     rows = []
     for value, model in points:
         averages = macro(setting_means(runner.trained(model), []), [])
         label = ",".join(value) if parameter == "languages" else value
-        rows += [dict(parameter=parameter, value=label, strategy=DISPLAY_NAMES[model.strategy], seed=model.seed,
-                      trained_on=model.family, family=config.evaluated_on(model.family), kind=r.kind,
-                      measure=r.measure, score=r.value)
+        size = {"parameters": sizes[model.base_model]} if sizes else {}
+        rows += [dict(parameter=parameter, value=label, **size, strategy=DISPLAY_NAMES[model.strategy],
+                      seed=model.seed, trained_on=model.family, family=config.evaluated_on(model.family),
+                      kind=r.kind, measure=r.measure, score=r.value)
                  for r in averages.itertuples()]
     frame = pd.DataFrame(rows)
     out = Path(out_dir)
@@ -94,7 +108,12 @@ def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
     parameter = frame["parameter"].iloc[0]
     families = list(pd.unique(frame["family"]))
     labels = list(pd.unique(frame["value"]))
-    x = range(len(labels)) if parameter in CATEGORICAL else labels
+    if parameter == "model":  # models by size: x is the parameter count
+        sizes = frame.groupby("value", sort=False)["parameters"].first()
+        labels = sorted(labels, key=sizes.get)
+        x = [sizes[label] for label in labels]
+    else:
+        x = range(len(labels)) if parameter in CATEGORICAL else labels
     panels = [(kind, "AP", f"{kind} mAP") for kind in KINDS] + [("multi", "RankDistance",
                                                                   "rank distance (multi, lower is better)")]
     fig, axes = plt.subplots(len(families), len(panels), figsize=(4.2 * len(panels), 3.6 * len(families)),
@@ -111,6 +130,11 @@ def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
             ax.set_xlabel(SWEEP_PARAMETERS[parameter])
             if parameter in CATEGORICAL:
                 ax.set_xticks(list(x), labels, rotation=30, ha="right")
+            elif parameter == "model":
+                ax.set_xscale("log")
+                ax.set_xticks(x, [f"{Path(str(label)).name}\n{size / 1e6:.1f}M" for label, size in zip(labels, x)],
+                              rotation=30, ha="right", fontsize=7)
+                ax.minorticks_off()
             ax.grid(alpha=0.3)
         row[0].legend(title="strategy")
     fig.tight_layout()

@@ -52,6 +52,24 @@ def test_hard_negative_sweep_on_held_out_items(two_family_release, tiny_model_di
     assert "hard_negatives" in capsys.readouterr().out
 
 
+def test_model_sweep_over_two_sizes(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
+    """sweep --param model: the same recipe per base model, plotted against each model's parameter count."""
+    from tiny_model import build_tiny_model
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    larger = build_tiny_model(tmp_path / "larger", hidden=64, layers=3)
+    assert main(["sweep", "--quick", "--out", str(tmp_path / "out"), "--steps", "2", "--batch-size", "4",
+                 "--max-seq-length", "32", "--train-precision", "fp32", "--param", "model",
+                 "--values", str(tiny_model_dir), str(larger)]) == 0
+    frame = pd.read_csv(tmp_path / "out" / "sweep_model.csv")
+    sizes = frame.groupby("value")["parameters"].first()
+    assert sizes[str(larger)] > sizes[str(tiny_model_dir)] > 0
+    assert frame["score"].notna().all() and set(frame["strategy"]) == {"hybrid"}
+    assert (tmp_path / "out" / "sweep_model.png").stat().st_size > 0
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["sweep", "--quick", "--out", str(tmp_path / "bad"), "--param", "model", "--values",
+              str(tmp_path / "no-such-model")])
+
+
 @pytest.mark.parametrize("parameter, text, value", [("alpha", "0.25", 0.25), ("items", "300", 300),
                                                     ("languages", "en,de", ("en", "de")),
                                                     ("hard_negatives", "paragraph", "paragraph")])
