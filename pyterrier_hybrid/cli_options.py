@@ -69,6 +69,9 @@ def add_training(parser: argparse.ArgumentParser, *, preset: bool) -> None:
     parser.add_argument("--train-items", type=int, help="train on this many random items (default: all)")
     parser.add_argument("--steps", type=int, default=default("steps"),
                         help="optimiser steps (default: " + ("the preset's" if preset else "one epoch") + ")")
+    parser.add_argument("--epochs", type=float, default=default("epochs"),
+                        help="epochs, when --steps is not given" + (" (a study then trains by epochs)" if preset else ""))
+    parser.add_argument("--min-steps", type=int, help="with --epochs: at least this many steps")
     parser.add_argument("--batch-size", type=int, default=default("batch_size"), help="training batch size")
     parser.add_argument("--lr", dest="learning_rate", type=float, default=default("learning_rate"),
                         help="learning rate")
@@ -146,7 +149,6 @@ def add_strategy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strategy", type=_argparse_type(check_strategy), default=d.strategy,
                         help=f"{', '.join(STRATEGY_NAMES)} (default {d.strategy}; see docs/method.md)")
     add_strategy_options(parser)
-    parser.add_argument("--epochs", type=float, default=d.epochs, help="epochs, when --steps is not given")
     parser.add_argument("--loss", choices=LOSSES, default=d.loss)
     parser.add_argument("--mini-batch-size", type=int, default=d.mini_batch_size,
                         help="cached-mnrl: sub-batch size")

@@ -37,6 +37,8 @@ def config_from_args(args: argparse.Namespace, **changes) -> StudyConfig:
     training = cli_options.train_config_fields(args)
     training |= {k: v for k, v in (("languages", args.train_languages), ("items", args.train_items),
                                    ("held_out_items", args.held_out_items)) if v is not None}
+    if args.epochs is not None and args.steps is None:  # by epochs: the preset's step count goes
+        training["steps"] = None
     if training.get("languages"):
         training["languages"] = tuple(training["languages"])
     study = {"seeds": args.seeds, "train_families": args.train_on, "eval_languages": args.eval_languages}

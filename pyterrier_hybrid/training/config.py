@@ -112,7 +112,7 @@ def _strategy_options(c: TrainConfig) -> dict[str, object]:
 class TrainConfig:
     """Everything ``train()`` needs besides the base model, the data and where to write.
 
-    ``steps``: optimiser steps (None: ``epochs`` epochs). Strategy options (None: the strategy's default, see
+    ``steps``: optimiser steps (None: ``epochs`` epochs, but at least ``min_steps`` when given). Strategy options (None: the strategy's default, see
     ``STRATEGY_OPTIONS``; an option the strategy does not take is an error): ``alpha``, hybrid's X-X share (0.5,
     or ``"proportional"`` to the two training sets); ``xx_kind``, hybrid's X-X batches (``one-language`` or
     ``mixed``); ``xx_languages``, how a one-language batch's language is drawn (``uniform`` or ``proportional``).
@@ -128,6 +128,7 @@ class TrainConfig:
     negatives_per_query: int = 1
     steps: int | None = None
     epochs: float = 1.0
+    min_steps: int | None = None
     batch_size: int = 32
     learning_rate: float = 2e-5
     warmup_ratio: float = 0.1
@@ -159,6 +160,8 @@ class TrainConfig:
              and (self.hard_negatives != "none" or self.negatives_per_query == 1), ">= 1 (and 1, the default, "
              "without hard negatives: in-batch negatives only)"),
             ("steps", self.steps, self.steps is None or self.steps >= 1, ">= 1 (or None: train by epochs)"),
+            ("min_steps", self.min_steps, self.min_steps is None or (self.min_steps >= 1 and self.steps is None),
+             ">= 1, and only when training by epochs (steps None)"),
             ("epochs", self.epochs, self.epochs > 0, "> 0"),
             ("learning_rate", self.learning_rate, self.learning_rate > 0, "> 0"),
             ("warmup_ratio", self.warmup_ratio, 0 <= self.warmup_ratio < 1, "in [0, 1)"),

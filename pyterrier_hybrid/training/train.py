@@ -9,6 +9,7 @@ import dataclasses
 import functools
 import json
 import logging
+import math
 import os
 import time
 import warnings
@@ -175,6 +176,11 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
         probe = sampler_factory(dataset, batch_size=c.batch_size, drop_last=False, seed=c.seed)  # validates now
         logger.info("%s; strategy %s: %d batches per epoch", train_data.summary(), c.strategy, len(probe))
     world_size = probe.world_size if probe else int(os.environ.get("WORLD_SIZE", "1"))
+    steps = c.steps
+    if steps is None and c.min_steps:  # epochs, but at least min_steps
+        per_epoch = len(probe) // world_size if probe else n_pairs // (c.batch_size * world_size)
+        steps = max(c.min_steps, math.ceil(c.epochs * per_epoch))
+        logger.info("%g epochs of %d steps, at least %d: %d steps", c.epochs, per_epoch, c.min_steps, steps)
 
     model = SentenceTransformer(resolve_model(base_model), device=resolve_device(c.device))
     if c.max_seq_length:
@@ -200,7 +206,7 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
                    if c.save_steps else {"save_strategy": "no", "save_total_limit": 1})
     args = SentenceTransformerTrainingArguments(
         output_dir=str(checkpoints), per_device_train_batch_size=c.batch_size, num_train_epochs=c.epochs,
-        max_steps=c.steps or -1, learning_rate=c.learning_rate, warmup_steps=c.warmup_ratio, seed=c.seed,
+        max_steps=steps or -1, learning_rate=c.learning_rate, warmup_steps=c.warmup_ratio, seed=c.seed,
         batch_sampler=sampler_factory, logging_steps=c.logging_steps, **save_policy,
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model="eval_held_out_cosine_ndcg@10" if evaluator else None,

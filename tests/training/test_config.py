@@ -37,6 +37,8 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
     ({"strategy": "xx-mono"}, "strategy 'xx-mono' was renamed: use strategy 'xx'"),
     ({"steps": 0}, "steps must be >= 1"),
     ({"epochs": 0}, "epochs must be > 0"),
+    ({"steps": 5, "min_steps": 3}, "min_steps must be >= 1, and only when training by epochs"),
+    ({"min_steps": 0}, "min_steps must be >= 1"),
     ({"batch_size": 1}, "batch_size must be >= 2"),
     ({"learning_rate": -1}, "learning_rate must be > 0"),
     ({"hard_negatives": "dense"}, "unknown hard-negative kind 'dense'; valid: none, paragraph, bm25, model"),

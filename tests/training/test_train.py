@@ -272,3 +272,14 @@ def test_st_plain_is_a_plain_dataset_of_every_pair(tiny_model_dir, tmp_path):
     stats = json.loads((tmp_path / "plain" / "batch_stats.json").read_text())
     assert stats["pairs"] == 24 * 9 and stats["batch sampler"].endswith("NoDuplicatesBatchSampler")
     assert stats["steps"] == 3 and model is not None
+
+
+@pytest.mark.parametrize("epochs, min_steps", [(1, 9), (2, 1)])
+def test_epochs_with_at_least_min_steps(tiny_model_dir, tmp_path, epochs, min_steps):
+    """By epochs (steps None): k epochs of the strategy's batches, but never fewer than min_steps."""
+    data = synthetic(24)
+    per_epoch = data.mono_size // 8  # xx-mixed: one batch per 8 monolingual rows
+    train(str(tiny_model_dir), data, strategy="xx-mixed", epochs=epochs, min_steps=min_steps,
+          output_dir=tmp_path / "m", batch_size=8, device="cpu")
+    stats = json.loads((tmp_path / "m" / "batch_stats.json").read_text())
+    assert stats["steps"] == max(min_steps, epochs * per_epoch)
