@@ -21,7 +21,8 @@ import pandas as pd
 
 from datasets_ext import KINDS
 from pyterrier_hybrid.core.paths import check_cache_writable, check_writable
-from pyterrier_hybrid.evaluation.report import macro, setting_means
+from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_means
+from pyterrier_hybrid.evaluation.significance import compare, delta_table
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.migrate import migrate_store
 from pyterrier_hybrid.experiments.runner import StudyRunner, check_training_items
@@ -81,21 +82,62 @@ def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: st
     migrate_store(store)
     runner = StudyRunner(config, store)
     sizes = {model.base_model: parameter_count(model.base_model) for _, model in points} if parameter == "model" else {}
-    rows = []
+    rows, per_query = [], []
     for value, model in points:
-        averages = macro(setting_means(runner.trained(model), []), [])
+        values = runner.trained(model)
+        averages = macro(setting_means(values, []), [])
         label = ",".join(value) if parameter == "languages" else value
         size = {"parameters": sizes[model.base_model]} if sizes else {}
         rows += [dict(parameter=parameter, value=label, **size, strategy=DISPLAY_NAMES[model.strategy],
                       seed=model.seed, trained_on=model.family, family=config.evaluated_on(model.family),
                       kind=r.kind, measure=r.measure, score=r.value)
                  for r in averages.itertuples()]
+        per_query.append(values.assign(family=config.evaluated_on(model.family),
+                                       system=point_name(DISPLAY_NAMES[model.strategy], rows[-1]["value"])))
     frame = pd.DataFrame(rows)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / f"sweep_{parameter}.csv", index=False)
+    tests = sweep_tests(pd.concat(per_query, ignore_index=True), frame)
+    tests.to_csv(out / f"sweep_{parameter}_significance.csv", index=False)
+    (out / f"sweep_{parameter}.md").write_text(sweep_markdown(frame, tests) + "\n", encoding="utf-8")
     plot_sweep(frame, out / f"sweep_{parameter}.png")
     return frame
+
+
+def point_name(strategy: str, value: object) -> str:
+    """A sweep point's system name in the significance tests: ``hybrid @ 0.5``."""
+    return f"{strategy} @ {value}"
+
+
+def sweep_tests(per_query: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Paired tests over queries (values averaged over a kind's settings and the seeds; Holm-corrected within
+    each family, kind and measure): each strategy at each value against itself at the first value, and at each
+    value hybrid against every other strategy."""
+    values, strategies = list(pd.unique(frame["value"])), list(pd.unique(frame["strategy"]))
+    hybrid = DISPLAY_NAMES["hybrid"]
+    comparisons = [(point_name(s, v), point_name(s, values[0])) for s in strategies for v in values[1:]]
+    if hybrid in strategies:
+        comparisons += [(point_name(hybrid, v), point_name(s, v)) for v in values for s in strategies if s != hybrid]
+    return compare(per_query, comparisons)
+
+
+def sweep_markdown(frame: pd.DataFrame, tests: pd.DataFrame) -> str:
+    """The sweep as Markdown: mean ± sd over seeds per strategy, value and kind (mAP, nDCG@10, rank distance),
+    then the paired tests."""
+    measures = {"AP": "mAP", "nDCG@10": "nDCG@10", "RankDistance": "RankDistance"}
+    part = frame[frame["measure"].isin(list(measures))]
+    stats = part.groupby(["family", "strategy", "value", "kind", "measure"], sort=False)["score"].agg(["mean", "std"])
+    cells = stats.apply(lambda r: f"{r['mean']:.3f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.3f}"), axis=1)
+    table = cells.unstack("measure").reindex(columns=[m for m in measures if m in set(part["measure"])])
+    seeds = " ".join(map(str, sorted(pd.unique(frame["seed"]))))
+    lines = [f"Mean ± sd over seeds {seeds}:", "", markdown_table(table.rename(columns=measures)), ""]
+    if len(tests):
+        lines += ["Paired t-tests over queries (values averaged over a kind's settings and the seeds; Holm within "
+                  "each family, kind and measure; `*`: p < 0.05):", "",
+                  markdown_table(delta_table(tests, ["family", "system", "baseline", "kind"], list(measures))
+                                 .rename(columns=measures)), ""]
+    return "\n".join(lines)
 
 
 def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -49,6 +49,13 @@ def test_hard_negative_sweep_on_held_out_items(two_family_release, tiny_model_di
     assert set(frame["family"]) == {"mlqa-r"} == set(frame["trained_on"]), "scored on the training family"
     assert frame["score"].notna().all()
     assert len(list((tmp_path / "out" / ".study" / "evals").rglob("*.parquet"))) == 4
+    tests = pd.read_csv(tmp_path / "out" / "sweep_hard_negatives_significance.csv")
+    pairs = set(zip(tests["system"], tests["baseline"]))
+    assert pairs == {("X-Y @ paragraph", "X-Y @ none"), ("hybrid @ paragraph", "hybrid @ none"),
+                     ("hybrid @ none", "X-Y @ none"), ("hybrid @ paragraph", "X-Y @ paragraph")}
+    assert tests["p_holm"].between(0, 1).all()
+    report = (tmp_path / "out" / "sweep_hard_negatives.md").read_text()
+    assert "| mlqa-r | hybrid | paragraph | multi |" in report and "Paired t-tests" in report
     assert "hard_negatives" in capsys.readouterr().out
 
 
