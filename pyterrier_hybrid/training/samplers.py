@@ -1,4 +1,5 @@
-"""Batch samplers for the trainer's ``batch_sampler`` hook: X-X, X-X (mixed), X-Y and hybrid (docs/method.md).
+"""Batch samplers for the trainer's ``batch_sampler`` hook: X-X, X-X (mixed), X-Y, hybrid and the ``random``
+baseline (docs/method.md; ``st-plain`` uses sentence-transformers' own sampler, ``training.plain``).
 
 Every sampler yields keys of :class:`~pyterrier_hybrid.training.pairs.PairKeys` in full batches
 (``drop_last`` is ignored: a short final batch would weaken the in-batch negatives), and no batch holds
@@ -17,7 +18,8 @@ language x, over the languages with at least B groups):
 * ``hybrid``: X-X batches (one language each; ``xx_kind="mixed"``: mixed) and X-Y batches, X-X share
   ``alpha``: (R + C) // B batches; ``alpha="proportional"``: R // B X-X and C // B X-Y batches. The order
   is a seeded walk that keeps every prefix of m batches within one batch of ``alpha * m`` X-X batches, so
-  even a short run holds the asked share.
+  even a short run holds the asked share;
+* ``random``: hybrid's pairs of the epoch, mixed across its batches (batch types ignored), same length.
 
 Distributed (W ranks): the accelerate sharder deals batch i to rank i % W, so the sampler builds
 global batches of W * B distinct groups, of one type (and one language for X-X), and yields them as
