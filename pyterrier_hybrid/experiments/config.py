@@ -40,6 +40,8 @@ class TrainingSetup(TrainConfig):
     steps: int | None = 200
     max_seq_length: int | None = 128
     precision: str = "auto"
+    # the recipe chosen on held-out training items (docs/results/recipe): paragraph negatives helped every strategy
+    hard_negatives: str = "paragraph"
     languages: tuple[str, ...] | None = None
     items: int | None = None
     held_out_items: int = 0

@@ -64,6 +64,9 @@ WORD_EMBEDDINGS: tuple[str, ...] = ("frozen", "trained")
 #: Version of the batch rules, part of every model's key: raised when one TrainConfig would give other batches
 #: (1: distinct items per batch, LAReQA's X-X as ``xx``; 2: the paper's strategies, no text twice in a batch).
 BATCH_RULES = 2
+#: Fields added after models were stored, with the value that means "off": at that value a field is left out of
+#: the key, so models stored before it existed keep their keys.
+ADDED_OFF: dict[str, object] = {"min_steps": None}
 #: Fields that say how to run, not what to learn: left out of the key.
 RUN_FIELDS: frozenset[str] = frozenset({"device", "save_steps", "checkpoint_minutes", "logging_steps"})
 
@@ -199,9 +202,10 @@ class TrainConfig:
         return {name: getattr(self, name) for name in STRATEGY_OPTIONS[self.strategy]}
 
     def model_fields(self) -> dict[str, object]:
-        """What determines the trained model: every field but how to run (device, checkpoint and log intervals),
-        and the version of the batch rules."""
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in RUN_FIELDS}
+        """What determines the trained model: every field but how to run (device, checkpoint and log intervals)
+        and the later-added fields at their "off" value (``ADDED_OFF``), and the version of the batch rules."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in RUN_FIELDS
+                  and not (f.name in ADDED_OFF and getattr(self, f.name) == ADDED_OFF[f.name])}
         return {**fields, "batch_rules": BATCH_RULES}
 
     def key(self) -> str:

@@ -94,3 +94,21 @@ def test_bad_sweep_fails_before_any_work(two_family_release, tiny_model_dir, tmp
     with pytest.raises(SystemExit, match=message):
         main(["sweep", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), *argv])
     assert not (tmp_path / "out").exists()
+
+
+def test_committed_recipe_parts_keep_their_keys():
+    """A field added to TrainConfig later (min_steps) leaves the keys of stored models alone at its "off" value:
+    the recipe-selection sweep of docs/results/recipe finds every part it stored."""
+    import dataclasses
+    from pathlib import Path
+    from pyterrier_hybrid.experiments.sweep import sweep_points
+    store = Path(__file__).resolve().parents[2] / "docs" / "results" / "recipe" / ".study" / "evals" / "mlqa-r"
+    if not store.exists():
+        pytest.skip("docs/results/recipe is not in this checkout")
+    config = quick_config("intfloat/multilingual-e5-small", fast="fp32", seeds=(0, 1, 2),
+                          strategies=("xx", "xx-mixed", "xy", "hybrid"))
+    config = dataclasses.replace(config, eval_items=None,
+                                 training=config.training.replace(held_out_items=300, precision="fp32"))
+    for _, model in sweep_points(config, "hard_negatives", ["none", "paragraph"]):
+        name = f"mlqa-r-{model.name}-{config.eval_key('mlqa-r')}.parquet"
+        assert (store / name).exists(), name

@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from pyterrier_hybrid.training.config import RUN_FIELDS, STRATEGY_NAMES, TrainConfig
+from pyterrier_hybrid.training.config import ADDED_OFF, RUN_FIELDS, STRATEGY_NAMES, TrainConfig
 from pyterrier_hybrid.training.train import train_config
 
 
@@ -19,7 +19,10 @@ def test_key_covers_what_determines_the_model_and_nothing_else():
                     {"query_prompt": "q: "}, {"word_embeddings": "trained"}, {"loss": "symmetric"},
                     {"hard_negatives": "paragraph"}, {"hard_negatives": "bm25", "negatives_per_query": 2}):
         assert base.replace(**changes).key() != base.key(), changes
-    assert set(base.model_fields()) == {f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS | {"batch_rules"}
+    assert set(base.model_fields()) == ({f.name for f in dataclasses.fields(TrainConfig)} - RUN_FIELDS - set(ADDED_OFF)
+                                        | {"batch_rules"})
+    assert TrainConfig(steps=None, min_steps=40).key() != TrainConfig(steps=None).key()
+
 
 
 @pytest.mark.parametrize("changes, message", [
