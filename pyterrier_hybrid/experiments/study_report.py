@@ -115,7 +115,8 @@ class StudyResult:
         evaluated language was not)."""
         settings, trained = self.settings(), self.trained_languages()
         settings = settings[settings["family"] == family]
-        if family not in trained or set(settings["query_lang"]) <= trained[family]:
+        if (family not in trained or set(settings["query_lang"]) <= trained[family]
+                or DISPLAY_NAMES["hybrid"] not in set(settings["system"])):  # nothing to compare (yet)
             return []
         table = seen_table(settings, trained, DISPLAY_NAMES["hybrid"], UNSEEN_BASELINES)
         return ["Seen and unseen languages (mAP, mean over settings and seeds; a setting is grouped by whether its "
