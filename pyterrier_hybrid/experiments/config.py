@@ -53,6 +53,11 @@ class TrainingSetup(TrainConfig):
         if self.held_out_items < 0:
             raise ValueError(f"held_out_items must be >= 0, got {self.held_out_items}")
 
+    def split_held_out(self, data):
+        """(training, held-out) parts of ``data``: the ``held_out_items`` drawn with ``HELD_OUT_SEED``, the one
+        rule by which models leave them out and studies score on them."""
+        return data.split_items(self.held_out_items, HELD_OUT_SEED)
+
     def train_config(self, strategy: str, seed: int) -> TrainConfig:
         """The TrainConfig of the model trained with ``strategy`` and ``seed`` under this set-up."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
@@ -88,7 +93,7 @@ class TrainedModel:
         from pyterrier_hybrid.training import ParallelQA
         data = ParallelQA.from_irds(self.family, self.setup.languages, self.with_context)
         if self.setup.held_out_items:
-            data = data.split_items(self.setup.held_out_items, HELD_OUT_SEED)[0]
+            data = self.setup.split_held_out(data)[0]
         return data.sample_items(self.setup.items, self.seed) if self.setup.items else data
 
     @property

@@ -15,7 +15,7 @@ from pyterrier_hybrid.core.keys import short_hash
 from pyterrier_hybrid.evaluation.collection import Collection
 from pyterrier_hybrid.evaluation.matrix import run_matrix
 from pyterrier_hybrid.evaluation.systems import BM25System, DenseSystem, System
-from pyterrier_hybrid.experiments.config import HELD_OUT_SEED, STUDY_FORMAT, StudyConfig, TrainedModel
+from pyterrier_hybrid.experiments.config import STUDY_FORMAT, StudyConfig, TrainedModel
 from pyterrier_hybrid.experiments.store import StudyStore, training_part
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def held_out_items(family: str, config: StudyConfig) -> set[str]:
     """The items of ``family`` (in the training languages) that every model of ``config`` leaves out of training."""
     from pyterrier_hybrid.training import ParallelQA
     data = ParallelQA.from_irds(family, config.training.languages, config.with_context)
-    return set(data.split_items(config.training.held_out_items, HELD_OUT_SEED)[1].item_ids)
+    return set(config.training.split_held_out(data)[1].item_ids)
 
 
 class StudyRunner:
