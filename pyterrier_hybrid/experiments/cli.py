@@ -18,6 +18,11 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"base model name or path (default {DEFAULT_MODEL})")
     cli_options.add_output(p, required=False,
                            help="output folder (default runs/<command>[-quick]); stored parts are reused")
+    p.add_argument("--store", type=Path,
+                   help="folder whose .study/ holds the trained models and evaluations (default: --out); studies "
+                        "that share points (the same model, data and evaluation) share a store and compute them once")
+    p.add_argument("--report-only", action="store_true",
+                   help="train and evaluate nothing: report the parts stored so far and list the missing ones")
     p.add_argument("--seeds", nargs="+", type=int, help="training seeds (default 0)")
     p.add_argument("--train-on", nargs="+", choices=list(EVALUATED_ON),
                    help="training families; each is evaluated on the other (default: preset)")
@@ -65,8 +70,6 @@ def add_reproduce_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"fine-tuned systems (default: the paper's comparison, {' '.join(COMPARED)})")
     p.add_argument("--no-bm25", dest="bm25", action="store_false")
     p.add_argument("--no-zero-shot", dest="zero_shot", action="store_false")
-    p.add_argument("--report-only", action="store_true",
-                   help="train and evaluate nothing: report the parts stored so far and list the missing ones")
     p.set_defaults(handler=run_reproduce)
 
 
@@ -88,7 +91,7 @@ def run_reproduce(args: argparse.Namespace) -> None:
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
-    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only)
+    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only, store_dir=args.store)
     print(result.markdown())
     print(f"reports written to {out}")
 
@@ -97,7 +100,8 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.experiments.sweep import run_sweep
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
-    frame = run_sweep(config_from_args(args, strategies=tuple(args.strategies)), args.param, values, out)
+    frame = run_sweep(config_from_args(args, strategies=tuple(args.strategies)), args.param, values, out,
+                      store_dir=args.store, stored_only=args.report_only)
     table = frame[frame["measure"].isin(["AP", "RankDistance"])].pivot_table(
         index=["family", "strategy", "value"], columns=["measure", "kind"], values="score", aggfunc="mean",
         sort=False)

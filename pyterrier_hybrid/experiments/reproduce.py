@@ -53,15 +53,16 @@ def study_parts(config: StudyConfig, models: list[TrainedModel], runner: StudyRu
 
 
 def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None,
-              stored_only: bool = False) -> StudyResult:
+              stored_only: bool = False, store_dir: str | Path | None = None) -> StudyResult:
     """Run (or continue) ``config``, write every report under ``out_dir`` and return the results.
     ``stored_only``: train and evaluate nothing, report the parts stored so far (the missing ones are listed).
+    ``store_dir``: where the parts are stored (default ``out_dir``; studies that share points share a store).
 
     The provenance record holds this run's wall time and the study's: the summed time of all its parts,
     including those computed by earlier runs. A changed configuration trains and evaluates anew (new keys).
     """
     start = time.monotonic()
-    store = StudyStore(out_dir, stored_only)
+    store = StudyStore(store_dir or out_dir, stored_only)
     models = study_models(config)
     check_training_items(models)  # every argument is checked before the output folder is made
     check_writable(out_dir, "the output folder (--out)")
@@ -69,7 +70,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None =
     migrate_store(store)
     parts = [part for part in study_parts(config, models, StudyRunner(config, store)) if part is not None]
     if not parts:
-        raise ValueError(f"nothing of this study is stored under {out_dir} yet; run it without --report-only")
+        raise ValueError(f"nothing of this study is stored under {store.root} yet; run it without --report-only")
     per_query = pd.concat(parts, ignore_index=True)
     provenance = {"command": command_line(argv), "commit": git_commit(), "versions": package_versions(),
                   "hardware": hardware(), "wall seconds": round(time.monotonic() - start, 1),

@@ -14,7 +14,7 @@ from pyterrier_hybrid.evaluation.report import macro, markdown_table, setting_me
 from pyterrier_hybrid.evaluation.systems import BM25System
 from pyterrier_hybrid.experiments.config import DISPLAY_NAMES, StudyConfig
 from pyterrier_hybrid.experiments.paper import claims_table, paper_table
-from pyterrier_hybrid.experiments.unseen import seen_table, write_delta_heatmaps
+from pyterrier_hybrid.experiments.unseen import UNSEEN_BASELINES, seen_table, write_delta_heatmaps
 from pyterrier_hybrid.evaluation.significance import delta_table, paired_tests
 
 #: Measures of the report tables, with their column titles.
@@ -24,8 +24,6 @@ LEXICAL_NOTE = (f"{LEXICAL_MARK} BM25 across languages: lexical overlap only (ea
                 "language, so only names, numbers and cognates can match); a floor, not a cross-lingual retriever.")
 REPORT_MEASURES: dict[str, str] = {"AP": "mAP", "nDCG@10": "nDCG@10", "R@10": "R@10",
                                    "RankDistance": "RankDistance", "SameLangPref": "SameLangPref"}
-#: The systems hybrid is compared with per language pair and by seen / unseen languages.
-UNSEEN_BASELINES: tuple[str, ...] = (DISPLAY_NAMES["xx"], DISPLAY_NAMES["xy"])
 SETTING_KEYS: list[str] = ["family", "trained_on", "system", "seed", "kind", "query_lang", "pool_lang", "measure"]
 
 

@@ -13,9 +13,12 @@ from pathlib import Path
 import pandas as pd
 
 from pyterrier_hybrid.evaluation.report import write_heatmap
+from pyterrier_hybrid.experiments.config import DISPLAY_NAMES
 
 #: The groups, in report order.
 SEEN_GROUPS: tuple[str, ...] = ("both seen", "one seen", "neither seen", "query seen", "query unseen")
+#: The systems hybrid is compared with per language pair and by seen / unseen languages.
+UNSEEN_BASELINES: tuple[str, ...] = (DISPLAY_NAMES["xx"], DISPLAY_NAMES["xy"])
 
 
 def seen_group(query_lang: str, pool_lang: str, trained: set[str]) -> str:

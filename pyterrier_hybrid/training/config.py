@@ -27,6 +27,9 @@ STRATEGIES: dict[str, tuple[str, str]] = {
     "st-plain": ("", "ST plain"),  # no sampler of ours: sentence-transformers' NoDuplicatesBatchSampler (plain.py)
 }
 STRATEGY_NAMES: tuple[str, ...] = tuple(STRATEGIES)
+#: Strategies that train on cross-lingual pairs, so need items in two or more languages (with one training
+#: language only ``xx``, ``xx-mixed`` and ``st-plain`` can train).
+CROSS_LINGUAL_STRATEGIES: frozenset[str] = frozenset({"xy", "hybrid", "random"})
 #: Names that changed meaning or were removed, and what to use instead (an error names the replacement).
 RENAMED: dict[str, str] = {
     "xx-mono": "strategy 'xx' (every batch one language; --xx-languages proportional for the old language draw)",

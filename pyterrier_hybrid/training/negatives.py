@@ -232,9 +232,9 @@ class HardNegatives:
         self.current = dict(zip(keys.tolist(), negatives.tolist()))
 
     def negative_texts(self, keys: list[int], epoch: int, seed: int) -> list[list[str]]:
-        """Per key, its negatives' texts: those registered with its batch, else chosen within ``keys`` alone (a
-        dataset read outside the samplers)."""
-        if not all(k in self.current for k in keys):
-            negatives, _ = self.choose(np.asarray(keys, dtype=np.int64), epoch, seed)
-            self.register(np.asarray(keys, dtype=np.int64), negatives)
-        return [[self.texts[c] for c in self.current[k]] for k in keys]
+        """Per key, its negatives' texts: those registered with its batch, else chosen for the pair alone (a
+        dataset read outside the samplers, such as the model card's examples, has no batch: read as one batch,
+        a long read would ask more distinct negatives than a small language holds)."""
+        rows = [self.current[k] if k in self.current else
+                self.choose(np.asarray([k], dtype=np.int64), epoch, seed)[0][0].tolist() for k in keys]
+        return [[self.texts[c] for c in chosen] for chosen in rows]

@@ -30,12 +30,45 @@ def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_di
 
 
 def test_language_sweep_command(two_family_release, tiny_model_dir, tmp_path, monkeypatch, capsys):
+    """Nested training-language sets: one language trains X-X only (by design, said in the report), the other
+    strategies are tested against that X-X; settings are grouped by seen / unseen languages."""
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
     assert main(["sweep", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"), "--steps", "2",
                  "--batch-size", "4", "--max-seq-length", "32", "--fp32-training", "--param", "languages",
-                 "--values", "en,de", "en,de,zh"]) == 0
-    assert set(pd.read_csv(tmp_path / "out" / "sweep_languages.csv")["value"]) == {"en,de", "en,de,zh"}
+                 "--values", "en", "en,de", "--strategies", "xx", "xy", "hybrid"]) == 0
+    frame = pd.read_csv(tmp_path / "out" / "sweep_languages.csv")
+    assert set(zip(frame["value"], frame["strategy"])) == {("en", "X-X"), ("en,de", "X-X"), ("en,de", "X-Y"),
+                                                           ("en,de", "hybrid")}
+    tests = pd.read_csv(tmp_path / "out" / "sweep_languages_significance.csv")
+    assert {("X-Y @ en,de", "X-X @ en"), ("hybrid @ en,de", "X-X @ en"), ("X-X @ en,de", "X-X @ en"),
+            ("hybrid @ en,de", "X-Y @ en,de")} <= set(zip(tests["system"], tests["baseline"]))
+    report = (tmp_path / "out" / "sweep_languages.md").read_text()
+    assert "Not trained, by design: X-Y at en, hybrid at en." in report
+    # evaluated in en, de, zh: zh was never trained on, so every group occurs
+    assert "| en,de | xquad-r | mono | neither seen |" in report and "| en,de | xquad-r | multi | query unseen |" in report
+    assert "hybrid − X-X" in report and "hybrid − X-Y" in report
+    heatmaps = tmp_path / "out" / "sweep_languages_heatmaps" / "en-de"
+    assert {p.name for p in heatmaps.glob("*.png")} == {"hybrid_minus_X-X_AP.png", "hybrid_minus_X-Y_AP.png"}
     assert "sweep_languages.csv" in capsys.readouterr().out
+
+
+def test_sweeps_share_a_store_and_report_what_is_stored(two_family_release, tiny_model_dir, tmp_path, monkeypatch):
+    """--store: a point two studies share is computed once; --report-only computes nothing and lists what is
+    missing."""
+    monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
+    common = ["sweep", "--quick", "--model", str(tiny_model_dir), "--steps", "2", "--batch-size", "4",
+              "--max-seq-length", "32", "--train-precision", "fp32", "--store", str(tmp_path / "shared"),
+              "--param", "languages"]
+    assert main([*common, "--out", str(tmp_path / "a"), "--values", "en,de"]) == 0
+    evals = list((tmp_path / "shared" / ".study" / "evals").rglob("*.parquet"))
+    assert len(evals) == 1 and not (tmp_path / "a" / ".study").exists()
+    assert main([*common, "--out", str(tmp_path / "b"), "--values", "en,de", "en,de,zh", "--report-only"]) == 0
+    assert list((tmp_path / "shared" / ".study" / "evals").rglob("*.parquet")) == evals, "nothing computed"
+    assert set(pd.read_csv(tmp_path / "b" / "sweep_languages.csv")["value"]) == {"en,de"}
+    assert "Not stored yet (run without --report-only): evaluate xquad-r mlqa-r-hybrid-seed0-" in \
+        (tmp_path / "b" / "sweep_languages.md").read_text()
+    with pytest.raises(SystemExit, match="nothing of this sweep is stored"):
+        main([*common, "--out", str(tmp_path / "c"), "--values", "en,zh", "--report-only"])
 
 
 def test_hard_negative_sweep_on_held_out_items(two_family_release, tiny_model_dir, tmp_path, monkeypatch, capsys):

@@ -153,6 +153,17 @@ def test_the_trainer_reads_the_registered_negatives():
         assert set(rows) == {"anchor", "positive", "negative_1", "negative_2"}
 
 
+def test_a_read_outside_the_samplers_takes_each_pair_alone():
+    """The trainer reads rows without a batch (the model card's examples): every row of a small one-language set
+    at once must not be one batch, which would need more distinct negatives than the language holds."""
+    data = ParallelQA.from_records([(i, "en", f"q{i}", f"a{i}") for i in range(6)])
+    pairs = with_negatives(data, "paragraph", 1)
+    rows = pairs.dataset()[list(range(6))]
+    for key, negative in enumerate(rows["negative_1"]):
+        assert negative != f"a{key}" and negative in {f"a{i}" for i in range(6)}
+        assert [negative] == [pairs.negatives.texts[c] for c in pairs.negatives.choose(np.array([key]), 0, 0)[0][0]]
+
+
 def test_held_out_texts_are_never_negatives():
     data = ParallelQA.from_records([(i, lang, f"q{i}{lang}", f"a{i}{lang}") for i in range(8) for lang in LANGS])
     never = frozenset(f"a{i}{lang}" for i in range(2, 8) for lang in LANGS if i != 5)
