@@ -188,11 +188,12 @@ class HardNegatives:
                     return picked
         return picked
 
-    def _too_few(self, a_row: int) -> ValueError:
+    def _too_few(self, a_row: int, in_batch: bool = True) -> ValueError:
         lang = self.pairs.data.languages[self.pairs.langs[a_row]]
+        taken = "already in the batch" if in_batch else "held out"
         return ValueError(f"no {self.per_query} usable hard negatives in {lang} for item "
                           f"{self.pairs.data.table['item_id'][a_row].as_py()!r}: its language has too few "
-                          "candidates that are neither relevant nor already in the batch")
+                          f"candidates that are neither relevant nor {taken}")
 
     def choose(self, keys: np.ndarray, epoch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(negatives as an (len(keys), per_query) array of candidate rows, source counts as an (len(keys),
@@ -222,7 +223,7 @@ class HardNegatives:
             if a_row not in chosen:
                 picked = self._pick(a_row, np.random.default_rng([seed, a_row]), set())
                 if len(picked) < self.per_query:
-                    raise self._too_few(a_row)
+                    raise self._too_few(a_row, in_batch=False)
                 chosen[a_row] = [cand for cand, _ in picked]
             out[i] = chosen[a_row]
         return out

@@ -178,6 +178,8 @@ def test_too_few_candidates_is_a_clear_error():
     pairs = with_negatives(data, "paragraph", 3)  # two other answers per language: not three
     with pytest.raises(ValueError, match=r"no 3 usable hard negatives in de for item '0'"):
         pairs.negatives.choose(np.arange(2), 0, 0)
+    with pytest.raises(ValueError, match=r"in de for item '0': .* neither relevant nor held out$"):
+        pairs.negatives.fixed(np.array([0]), 0)  # st-plain's fixed negatives have no batch
 
 
 def test_bad_kind_or_count_and_the_kinds_of_the_config():
