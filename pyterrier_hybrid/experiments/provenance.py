@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pyterrier_hybrid.core.cpu import cpu_label, cpu_model
+
 PACKAGES: tuple[str, ...] = ("pyterrier-hybrid", "torch", "transformers", "sentence-transformers", "python-terrier",
                              "pyterrier-dr", "ir-datasets", "ir-measures", "faiss-cpu", "bm25s", "numpy", "pandas")
 
@@ -24,21 +26,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def hardware() -> dict[str, object]:
-    """CPU, core count, memory and GPU of this machine."""
+    """CPU (model, and as timing records name it), core count, memory and GPU of this machine."""
     import torch
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else 0
-    return {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+    return {"platform": platform.platform(), "cpu": cpu_model(), "cpu label": cpu_label(), "cores": os.cpu_count(),
             "torch threads": torch.get_num_threads(), "memory GiB": round(memory / 2**30, 1),
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pyterrier_hybrid.core.cpu import cpu_label
 from pyterrier_hybrid.core.keys import short_hash
 from pyterrier_hybrid.evaluation.collection import Collection
 from pyterrier_hybrid.evaluation.matrix import run_matrix
@@ -100,8 +101,8 @@ class StudyRunner:
         start = time.monotonic()
         train(model.base_model, data, model.config, output_dir=out, resume=resume)
         shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; a checkpoint is ~0.6 GB
-        self.store.finish_training(model, {"seconds": round(time.monotonic() - start, 1), "resumed": resume,
-                                           "data": data.summary()})
+        self.store.finish_training(model, {"seconds": round(time.monotonic() - start, 1), "cpu": cpu_label(),
+                                           "resumed": resume, "data": data.summary()})
         return out
 
     def evaluation(self, family: str, system_id: str, make_system: Callable[[], System]) -> pd.DataFrame | None:
@@ -118,7 +119,8 @@ class StudyRunner:
         system = make_system()  # may train the model first: that time is the training part's, not counted here
         start = time.monotonic()
         result = run_matrix(family, [system], collection=self.collection(family), per_query=True)
-        record = {"seconds": round(time.monotonic() - start, 1), "texts encoded": result.encoded.get(system.name)}
+        record = {"seconds": round(time.monotonic() - start, 1), "cpu": cpu_label(),
+                  "texts encoded": result.encoded.get(system.name)}
         self.store.save_evaluation(path, name, result.per_query, record)
         return result.per_query
 
