@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 PH=".venv/bin/pyterrier-hybrid"
+if [ -z "${PYTERRIER_HYBRID_LAREQA:-}" ] && [ -d ../shared/data/lareqa ]; then  # the offline copy, else downloads
+    export PYTERRIER_HYBRID_LAREQA=$PWD/../shared/data/lareqa
+fi
 STORE=docs/results/studies
 RECIPE=(--batch-size 16 --max-seq-length 64 --hard-negatives none --eval-items 300
         --encode-precision fp32 --train-precision fp32 --seeds 0 1 2 --store "$STORE")
