@@ -1,7 +1,8 @@
-"""What this CPU can do, for choices of precision (training autocast, encoding weights)."""
+"""What this CPU can do, for choices of precision (training autocast, encoding weights), and its name in timing records."""
 from __future__ import annotations
 
 import functools
+import os
 import platform
 from pathlib import Path
 
@@ -39,7 +40,6 @@ def cpu_model() -> str:
 def cpu_label() -> str:
     """The CPU as a timing record names it: model, cores and speed-relevant features, e.g. ``AMD EPYC, 2 cores,
     AVX2 AVX-512 VNNI AVX512-BF16`` (parts measured on different CPUs do not compare in time)."""
-    import os
     flags = set((_cpuinfo() or "").split())
     features = " ".join(name for flag, name in reversed(SPEED_FEATURES.items()) if flag in flags)
     return f"{cpu_model()}, {os.cpu_count()} cores" + (f", {features}" if features else "")

@@ -235,14 +235,13 @@ def plot_sweep(frame: pd.DataFrame, path: str | Path) -> Path:
     columns = max(map(len, PLOT_ROWS))
     fig, axes = plt.subplots(len(families) * len(PLOT_ROWS), columns,
                              figsize=(4.2 * columns, 3.6 * len(families) * len(PLOT_ROWS)), squeeze=False)
-    for ax in axes[:, -1]:
-        ax.set_visible(False)  # shown again where a row fills it
     for number, (row, panels) in enumerate(zip(axes, PLOT_ROWS * len(families))):
         family = families[number // len(PLOT_ROWS)]
         part = frame[frame["family"] == family]
         stats = part.groupby(["strategy", "kind", "measure", "value"])["score"].agg(["mean", "std"])
+        for ax in row[len(panels):]:
+            ax.set_visible(False)  # a row with fewer panels than the widest
         for ax, (kind, measure, title) in zip(row, panels):
-            ax.set_visible(True)
             for strategy in pd.unique(part["strategy"]):
                 if (strategy, kind, measure) in stats.index.droplevel(3):
                     s = stats.loc[(strategy, kind, measure)].reindex(labels)
