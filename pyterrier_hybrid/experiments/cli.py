@@ -23,6 +23,9 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                         "that share points (the same model, data and evaluation) share a store and compute them once")
     p.add_argument("--report-only", action="store_true",
                    help="train and evaluate nothing: report the parts stored so far and list the missing ones")
+    p.add_argument("--keep-models", action="store_true",
+                   help="keep each trained model (weights, card, batch_stats.json) under <store>/.study/models; by "
+                        "default the store keeps only what its reports need, and a model goes once it is evaluated")
     p.add_argument("--seeds", nargs="+", type=int, help="training seeds (default 0)")
     p.add_argument("--train-on", nargs="+", choices=list(EVALUATED_ON),
                    help="training families; each is evaluated on the other (default: preset)")
@@ -91,7 +94,8 @@ def run_reproduce(args: argparse.Namespace) -> None:
     if args.strategies:
         changes["strategies"] = tuple(args.strategies)
     out = default_out(args)
-    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only, store_dir=args.store)
+    result = run_study(config_from_args(args, **changes), out, stored_only=args.report_only, store_dir=args.store,
+                       keep_models=args.keep_models)
     print(result.markdown())
     print(f"reports written to {out}")
 
@@ -101,7 +105,7 @@ def run_sweep_command(args: argparse.Namespace) -> None:
     values = [parse_value(args.param, v) for v in args.values]
     out = default_out(args)
     frame = run_sweep(config_from_args(args, strategies=tuple(args.strategies)), args.param, values, out,
-                      store_dir=args.store, stored_only=args.report_only)
+                      store_dir=args.store, stored_only=args.report_only, keep_models=args.keep_models)
     table = frame[frame["measure"].isin(["AP", "RankDistance"])].pivot_table(
         index=["family", "strategy", "value"], columns=["measure", "kind"], values="score", aggfunc="mean",
         sort=False)

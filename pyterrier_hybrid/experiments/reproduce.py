@@ -53,16 +53,17 @@ def study_parts(config: StudyConfig, models: list[TrainedModel], runner: StudyRu
 
 
 def run_study(config: StudyConfig, out_dir: str | Path, argv: list[str] | None = None,
-              stored_only: bool = False, store_dir: str | Path | None = None) -> StudyResult:
+              stored_only: bool = False, store_dir: str | Path | None = None, keep_models: bool = False) -> StudyResult:
     """Run (or continue) ``config``, write every report under ``out_dir`` and return the results.
     ``stored_only``: train and evaluate nothing, report the parts stored so far (the missing ones are listed).
     ``store_dir``: where the parts are stored (default ``out_dir``; studies that share points share a store).
+    ``keep_models``: keep the trained models' weights (by default a model is removed once it is evaluated).
 
     The provenance record holds this run's wall time and the study's: the summed time of all its parts,
     including those computed by earlier runs. A changed configuration trains and evaluates anew (new keys).
     """
     start = time.monotonic()
-    store = StudyStore(store_dir or out_dir, stored_only)
+    store = StudyStore(store_dir or out_dir, stored_only, keep_models)
     models = study_models(config)
     check_training_items(models)  # every argument is checked before the output folder is made
     check_writable(out_dir, "the output folder (--out)")

@@ -37,12 +37,14 @@ def trained_id(model: TrainedModel) -> str:
     return f"{model.family}-{model.name}"
 
 
-def dense_system(model: str | Path, config: StudyConfig, name: str) -> DenseSystem:
-    """A dense system of the study: the model's own prompts, encoded with the study's precision and maximum
-    length (the same for every system, whatever length a model was trained at)."""
+def dense_system(model, config: StudyConfig, name: str, cache: bool | Path = True) -> DenseSystem:
+    """A dense system of the study: ``model`` (a name, a directory or a SentenceTransformer) with its own prompts,
+    encoded with the study's precision and maximum length (the same for every system, whatever length a model was
+    trained at). ``cache``: the embedding cache (True: the default folder)."""
     from pyterrier_hybrid.retrieval import DenseEncoder
-    return DenseSystem(DenseEncoder(str(model), fast=config.fast, batch_size=config.encode_batch_size,
-                                    max_seq_length=config.eval_max_seq_length), name)
+    model = str(model) if isinstance(model, (str, Path)) else model
+    return DenseSystem(DenseEncoder(model, fast=config.fast, batch_size=config.encode_batch_size,
+                                    max_seq_length=config.eval_max_seq_length, cache=cache), name)
 
 
 def check_training_items(models: list[TrainedModel]) -> None:
@@ -86,8 +88,10 @@ class StudyRunner:
             self._collections[family] = collection
         return self._collections[family]
 
-    def trained_model(self, model: TrainedModel) -> Path:
-        """The model's directory: stored, resumed from its last checkpoint, or trained now."""
+    def trained_model(self, model: TrainedModel):
+        """The fine-tuned model: its stored directory, or trained now (resumed from its last checkpoint) and
+        returned in memory. Its weights are written only when the store keeps models, or as a copy when the
+        training took longer than its checkpoint interval, so that a cut evaluation does not redo it."""
         from pyterrier_hybrid.training import train
         from pyterrier_hybrid.training.checkpoints import checkpoint_dir, last_complete_checkpoint
         done = self.store.finished_model(model)
@@ -99,11 +103,16 @@ class StudyRunner:
         resume = last_complete_checkpoint(checkpoints) is not None
         logger.info("%s: %s", training_part(model), "resuming from the last checkpoint" if resume else "training")
         start = time.monotonic()
-        train(model.base_model, data, model.config, output_dir=out, resume=resume)
-        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is saved; a checkpoint is ~0.6 GB
-        self.store.finish_training(model, {"seconds": round(time.monotonic() - start, 1), "cpu": cpu_label(),
-                                           "resumed": resume, "data": data.summary()})
-        return out
+        keep = self.store.keep_models
+        trained = train(model.base_model, data, model.config, output_dir=out, resume=resume, save=keep)
+        seconds = round(time.monotonic() - start, 1)
+        save = keep or seconds >= model.config.checkpoint_minutes * 60
+        if save and not keep:
+            trained.save(str(out))
+        shutil.rmtree(checkpoints, ignore_errors=True)  # the final model is in memory (or saved); ~0.6 GB each
+        self.store.finish_training(model, {"seconds": seconds, "cpu": cpu_label(), "resumed": resume,
+                                           "data": data.summary()}, saved=save)
+        return out if save else trained
 
     def evaluation(self, family: str, system_id: str, make_system: Callable[[], System]) -> pd.DataFrame | None:
         """Per-query values of one system on every setting of ``family``: stored, or computed and stored now
@@ -134,7 +143,10 @@ class StudyRunner:
     def trained(self, model: TrainedModel) -> pd.DataFrame | None:
         """Per-query values of a fine-tuned model on the family it is evaluated on. The model is trained (or
         resumed) only when that evaluation is not stored: stored evaluations outlive model weights."""
-        make = lambda: dense_system(self.trained_model(model), self.config, model.strategy)  # noqa: E731
+        make = lambda: dense_system(self.trained_model(model), self.config, model.strategy,  # noqa: E731
+                                    cache=self.store.cache_dir(model))
         per_query = self.evaluation(self.config.evaluated_on(model.family), trained_id(model), make)
+        if per_query is not None:
+            self.store.drop_model(model)
         self.store.note_stored_training(model)
         return per_query

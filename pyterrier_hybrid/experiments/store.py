@@ -2,15 +2,19 @@
 everything that determines it, written atomically, reused by the next run.
 
 Layout: ``models/<train family>/<model name>/`` (a sentence-transformers model, complete once ``study.json``
-exists), ``trainings/<train family>/<model name>.json`` (its training record, kept apart from the weights so a
+exists) with its embedding cache in ``cache/<train family>/<model name>/``, ``trainings/<train family>/<model name>.json`` (its training record, kept apart from the weights so a
 study continued from committed evaluations still accounts for every model's training time) and
 ``evals/<family>/<system id>-<eval key>.parquet`` (per-query values) with a ``.json`` of timings beside it.
+The store keeps what evaluation needs and nothing more: a model's weights and embedding cache are removed once
+its evaluation is stored (``keep_models`` keeps them), and are written at all only when asked to keep them or when
+the training took longer than its checkpoint interval (a copy, so that a cut evaluation does not redo it).
 Model names and keys: :class:`~pyterrier_hybrid.experiments.config.TrainedModel`; what computes the parts:
 :mod:`~pyterrier_hybrid.experiments.runner`.
 """
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -29,15 +33,21 @@ def training_part(model: TrainedModel) -> str:
 class StudyStore:
     """Paths, records and atomic I/O of the stored parts of studies under ``<out>/.study``."""
 
-    def __init__(self, out_dir: str | Path, stored_only: bool = False):
-        """``stored_only``: compute nothing; a part not stored yet is listed in ``missing`` instead."""
+    def __init__(self, out_dir: str | Path, stored_only: bool = False, keep_models: bool = False):
+        """``stored_only``: compute nothing; a part not stored yet is listed in ``missing`` instead.
+        ``keep_models``: keep every trained model's weights (with its model card) after its evaluation."""
         self.root = Path(out_dir) / ".study"
         self.stored_only = stored_only
+        self.keep_models = keep_models
         self.missing: list[str] = []
         self.timings: dict[str, dict] = {}  # what this run computed or reused, for the provenance record
 
     def model_dir(self, model: TrainedModel) -> Path:
         return self.root / "models" / model.family / model.name
+
+    def cache_dir(self, model: TrainedModel) -> Path:
+        """The embedding cache of a trained model's evaluation (removed with its weights)."""
+        return self.root / "cache" / model.family / model.name
 
     def training_record(self, model: TrainedModel) -> Path:
         """Where the training record (seconds, resumed, data) of a fine-tuned model is kept beside the evaluations."""
@@ -60,11 +70,18 @@ class StudyStore:
         if name not in self.timings and record.exists():
             self.timings[name] = {**json.loads(record.read_text()), "reused": True}
 
-    def finish_training(self, model: TrainedModel, record: dict) -> None:
-        """Mark the model complete and keep its training record apart from the weights."""
-        atomic_write_json(self.model_dir(model) / DONE, record)
+    def finish_training(self, model: TrainedModel, record: dict, saved: bool) -> None:
+        """Keep the training record apart from the weights, and mark the saved weights (if ``saved``) complete."""
+        if saved:
+            atomic_write_json(self.model_dir(model) / DONE, record)
         atomic_write_json(self.training_record(model), record)
         self.timings[training_part(model)] = {**record, "reused": False}
+
+    def drop_model(self, model: TrainedModel) -> None:
+        """Remove a model's weights and embedding cache once its evaluation is stored, unless ``keep_models``."""
+        if not self.keep_models:
+            shutil.rmtree(self.model_dir(model), ignore_errors=True)
+            shutil.rmtree(self.cache_dir(model), ignore_errors=True)
 
     def load_evaluation(self, path: Path, name: str) -> pd.DataFrame | None:
         """The stored per-query values at ``path`` (noting the reuse under ``name``), else None."""

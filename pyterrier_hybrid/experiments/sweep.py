@@ -90,17 +90,18 @@ def parameter_count(model: str) -> int:
 
 
 def run_sweep(config: StudyConfig, parameter: str, values: Sequence, out_dir: str | Path,
-              store_dir: str | Path | None = None, stored_only: bool = False) -> pd.DataFrame:
+              store_dir: str | Path | None = None, stored_only: bool = False, keep_models: bool = False) -> pd.DataFrame:
     """Train and evaluate each of the study's strategies at each value of ``parameter``; write
     ``sweep_<parameter>.csv``, ``.md`` (with the paired tests, and for languages the seen / unseen groups) and
     ``.png`` under ``out_dir`` and return the tidy frame (parameter, value, strategy, seed, trained_on, family,
     kind, measure, score). Parts are stored under ``store_dir`` (default ``out_dir``: studies that share points
-    share a store); ``stored_only``: compute nothing, report what is stored and list what is missing."""
+    share a store); ``stored_only``: compute nothing, report what is stored and list what is missing;
+    ``keep_models``: keep the trained models' weights (by default a model is removed once it is evaluated)."""
     points = sweep_points(config, parameter, values)
     check_training_items([model for _, model in points])  # every value is checked before the output folder is made
     check_writable(out_dir, "the output folder (--out)")
     check_cache_writable()
-    store = StudyStore(store_dir or out_dir, stored_only)
+    store = StudyStore(store_dir or out_dir, stored_only, keep_models)
     migrate_store(store)
     runner = StudyRunner(config, store)
     sizes = {model.base_model: parameter_count(model.base_model) for _, model in points} if parameter == "model" else {}

@@ -69,7 +69,7 @@ class PoolRetriever(pt.Transformer):
         for lang in self.pool:
             if lang not in cache:
                 docids = self.index.language_docids(lang)
-                cache[lang] = (language_searcher(dvecs[docids], self.method, self.params,
+                cache[lang] = (language_searcher(dvecs, docids, self.method, self.params,
                                                  self.index.index_path / "ann", lang), docids)
         return [cache[lang] for lang in self.pool]
 

@@ -136,14 +136,15 @@ def train_config(config: TrainConfig | str | None = None, **overrides) -> TrainC
 
 
 def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, *, output_dir: str | Path = "model",
-          resume: bool = False, **overrides) -> SentenceTransformer:
+          resume: bool = False, save: bool = True, **overrides) -> SentenceTransformer:
     """Fine-tune ``base_model`` on ``data`` as ``config`` says (a :class:`TrainConfig`; ``overrides`` replace its
     fields, e.g. ``train(model, data, strategy="xy", steps=200)``); return the model.
 
     The final model, its card and ``batch_stats.json`` go to ``output_dir``; checkpoints beside it, in
     ``<output_dir>.checkpoints`` (see :mod:`~pyterrier_hybrid.training.checkpoints`: none for runs shorter than
     ``checkpoint_minutes``, only the last complete one kept). ``resume`` continues from the last complete
-    checkpoint. Bad input raises ValueError before the model is loaded.
+    checkpoint. ``save=False`` writes nothing to ``output_dir`` (a caller that only evaluates the returned model,
+    e.g. a study store, keeps no weights). Bad input raises ValueError before the model is loaded.
     """
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.training_args import SentenceTransformerTrainingArguments
@@ -231,19 +232,21 @@ def train(base_model: str, data: ParallelQA, config: TrainConfig | None = None, 
             "held-out items": c.validation_items, "precision": "bf16 autocast" if c.bf16 else "fp32",
             "word embeddings": c.word_embeddings, "query prompt": repr(query_prompt),
             "document prompt": repr(document_prompt), "config key": c.key()}
-    if trainer.is_world_process_zero():
+    if not trainer.is_world_process_zero():
+        return model
+    batches = stats.to_dict() if stats else {"batch sampler": "sentence-transformers NoDuplicatesBatchSampler",
+                                              "pairs": len(dataset)}
+    logger.info("realised batches: %s", json.dumps(batches))
+    if save:
         model.save(str(output_dir))
         with open(output_dir / "README.md", "a", encoding="utf-8") as card:
             card.write(model_card_section(info))
-        batches = stats.to_dict() if stats else {"batch sampler": "sentence-transformers NoDuplicatesBatchSampler",
-                                                  "pairs": len(dataset)}
         (output_dir / "batch_stats.json").write_text(json.dumps({**info, "config": c.model_fields(), **batches},
                                                                 indent=2))
-        logger.info("realised batches: %s", json.dumps(batches))
-        final_loss = next((log["loss"] for log in reversed(trainer.state.log_history) if "loss" in log),
-                          result.training_loss)  # runs shorter than logging_steps log no step loss
-        summary = (f"trained {c.strategy} for {result.global_step} steps in {elapsed:.1f}s, final loss "
-                   f"{final_loss:.4f}, model saved to {output_dir}")
-        logger.info(summary)
-        print(summary)
+    final_loss = next((log["loss"] for log in reversed(trainer.state.log_history) if "loss" in log),
+                      result.training_loss)  # runs shorter than logging_steps log no step loss
+    summary = (f"trained {c.strategy} for {result.global_step} steps in {elapsed:.1f}s, final loss {final_loss:.4f}"
+               + (f", model saved to {output_dir}" if save else ""))
+    logger.info(summary)
+    print(summary)
     return model

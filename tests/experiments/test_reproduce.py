@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -67,12 +68,12 @@ def test_report_of_a_partial_study_lists_what_is_missing(study, tmp_path):
     missing = partial.provenance["missing parts"]
     assert len(missing) == 3 and all("xx-seed" not in name for name in missing)
     assert "**Incomplete:**" in partial.markdown()
-    assert len(list((tmp_path / "out" / ".study" / "models" / "mlqa-r").iterdir())) == 1  # nothing trained
+    assert len(list((tmp_path / "out" / ".study" / "trainings" / "mlqa-r").iterdir())) == 1  # nothing trained
 
 
 def test_stored_evaluations_need_no_model_weights(study, tmp_path):
     """A study continued on another machine (evaluations committed, model weights not) trains nothing again."""
-    first = run_study(study, tmp_path / "out")
+    first = run_study(study, tmp_path / "out", keep_models=True)
     shutil.rmtree(tmp_path / "out" / ".study" / "models")
     again = run_study(study, tmp_path / "out")
     assert all(part["reused"] for part in again.provenance["parts"].values())
@@ -86,9 +87,38 @@ def test_stored_evaluations_need_no_model_weights(study, tmp_path):
     pd.testing.assert_frame_equal(again.summary(), first.summary())
 
 
+def test_the_store_keeps_what_evaluation_needs_and_models_only_when_asked(study, tmp_path):
+    """By default a trained model is evaluated from memory and nothing of it but its training record and its
+    evaluation is left; ``keep_models`` keeps weights, card and embedding cache, with the same numbers."""
+    lean = run_study(study, tmp_path / "lean")
+    root = tmp_path / "lean" / ".study"
+    assert not list(root.glob("models/*/*")) and not list(root.glob("cache/*/*"))
+    assert len(list(root.glob("trainings/mlqa-r/*.json"))) == 4 and len(list(root.glob("evals/*/*.parquet"))) == 6
+    assert not list(root.rglob("*.safetensors")) and not list(root.rglob("*.checkpoints"))
+    kept = run_study(study, tmp_path / "kept", keep_models=True)
+    models = sorted((tmp_path / "kept" / ".study" / "models" / "mlqa-r").iterdir())
+    assert len(models) == 4
+    for model in models:
+        assert {"study.json", "batch_stats.json", "README.md", "model.safetensors"} <= {p.name for p in model.iterdir()}
+        assert (tmp_path / "kept" / ".study" / "cache" / "mlqa-r" / model.name).is_dir()
+    pd.testing.assert_frame_equal(lean.settings(), kept.settings())  # in memory or reloaded: the same numbers
+
+
+def test_a_training_longer_than_its_checkpoint_interval_is_saved_until_evaluated(study, tmp_path):
+    """A cut evaluation must not redo a long training: one that took longer than ``checkpoint_minutes`` is saved
+    (and reused by the next run) even when the store keeps no models."""
+    slow = dataclasses.replace(study, training=dataclasses.replace(study.training, checkpoint_minutes=1e-6))
+    store = StudyStore(tmp_path / "out")
+    model = slow.model("mlqa-r", "xy", 0)
+    assert StudyRunner(slow, store).trained_model(model) == store.model_dir(model)
+    assert StudyRunner(slow, StudyStore(tmp_path / "out")).trained_model(model) == store.model_dir(model)  # reused
+    fast = StudyRunner(study, StudyStore(tmp_path / "other")).trained_model(study.model("mlqa-r", "xy", 0))
+    assert not isinstance(fast, Path) and not StudyStore(tmp_path / "other").model_dir(model).exists()
+
+
 def test_interrupted_training_resumes_from_its_checkpoint(study, tmp_path):
     from pyterrier_hybrid.training import ParallelQA, train
-    store = StudyStore(tmp_path / "out")
+    store = StudyStore(tmp_path / "out", keep_models=True)
     model_dir = store.model_dir(study.model("mlqa-r", "hybrid", 0))
     data = ParallelQA.from_irds("mlqa-r", study.training.languages)
     # a run killed after its checkpoint at step 2: checkpoints, but no final model and no completion record
@@ -108,7 +138,8 @@ def test_quick_command_prints_the_table(two_family_release, tiny_model_dir, tmp_
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
     assert main(["reproduce", "--quick", "--model", str(tiny_model_dir), "--out", str(tmp_path / "out"),
                  "--steps", "2", "--batch-size", "4", "--max-seq-length", "32", "--fp32-training",
-                 "--strategies", "xx", "hybrid", "--no-bm25"]) == 0
+                 "--strategies", "xx", "hybrid", "--no-bm25", "--keep-models"]) == 0
+    assert len(list((tmp_path / "out" / ".study" / "models" / "mlqa-r").iterdir())) == 2
     printed = capsys.readouterr().out
     assert "| hybrid | mono |" in printed and "| X-X | cross |" in printed and "BM25" not in printed.split("Hybrid")[0]
 

@@ -15,7 +15,7 @@ def test_alpha_sweep_trains_the_asked_mixtures(two_family_release, tiny_model_di
     monkeypatch.setenv("PYTERRIER_HYBRID_CACHE", str(tmp_path / "cache"))
     training = TrainingSetup(steps=3, batch_size=4, max_seq_length=32, precision="fp32", languages=("en", "de", "zh"))
     config = quick_config(str(tiny_model_dir), training=training, strategies=("hybrid",))
-    frame = run_sweep(config, "alpha", [0.0, 1.0], tmp_path / "out")
+    frame = run_sweep(config, "alpha", [0.0, 1.0], tmp_path / "out", keep_models=True)
     assert list(frame.columns) == ["parameter", "value", "strategy", "seed", "trained_on", "family", "kind",
                                    "measure", "score"]
     assert set(frame["value"]) == {0.0, 1.0} and set(frame["kind"]) == {"mono", "cross", "multi"}

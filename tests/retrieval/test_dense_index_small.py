@@ -22,7 +22,7 @@ def test_single_document_index_builds_and_retrieves(encoder, tmp_path):
     res = (encoder >> index.retriever()).search("red house")
     assert list(res["docno"]) == ["en:0:0:0"]
     assert list((encoder >> index.retriever("en")).search("house")["docno"]) == ["en:0:0:0"]
-    for method in ("hnsw", "ivf"):
+    for method in ("hnsw", "ivf", "ivfpq"):
         assert list((encoder >> index.retriever(method=method)).search("house")["docno"]) == ["en:0:0:0"]
 
 

@@ -21,7 +21,7 @@ def hand_index(tmp_path_factory):
     return DenseIndex(path).index([{"docno": d, "doc_vec": np.array(v, np.float32)} for d, v in HAND])
 
 
-@pytest.mark.parametrize("method", ["exact", "hnsw", "ivf"])
+@pytest.mark.parametrize("method", ["exact", "hnsw", "ivf", "ivfpq"])
 def test_out_of_pool_docs_never_appear(hand_index, method):
     res = hand_index.retriever(pool=["de"], method=method)(TOPICS)
     q1 = res[res.qid == "q1"].sort_values("rank")
