@@ -60,14 +60,15 @@ def test_ivfpq_finds_the_exact_top_k_with_exact_scores(index, topics):
 
 
 def test_ivfpq_keeps_m_bytes_per_vector_and_is_saved_once(index):
-    searcher = ann.language_searcher(*index.payload(return_docnos=False)[:1], index.language_docids("de"), "ivfpq",
-                                     ann.ann_params("ivfpq", {}), index.index_path / "ann", "de")
+    vecs, _ = index.payload(return_docnos=False)
+    searcher = ann.language_searcher(vecs, index.language_docids("de"), "ivfpq", ann.ann_params("ivfpq", {}),
+                                     index.index_path / "ann", "de")
     assert searcher.code_size == DIM // 8 and searcher.ntotal == PER_LANG
     files = list((index.index_path / "ann").glob("ivfpq_*/de.faiss"))
     assert len(files) == 1
     stamp = files[0].stat().st_mtime_ns
-    ann.language_searcher(*index.payload(return_docnos=False)[:1], index.language_docids("de"), "ivfpq",
-                          ann.ann_params("ivfpq", {}), index.index_path / "ann", "de")
+    ann.language_searcher(vecs, index.language_docids("de"), "ivfpq", ann.ann_params("ivfpq", {}),
+                          index.index_path / "ann", "de")
     assert files[0].stat().st_mtime_ns == stamp  # loaded, not rebuilt
 
 
