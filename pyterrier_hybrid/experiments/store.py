@@ -3,7 +3,8 @@ everything that determines it, written atomically, reused by the next run.
 
 Layout: ``models/<train family>/<model name>/`` (a sentence-transformers model, complete once ``study.json``
 exists) with its embedding cache in ``cache/<train family>/<model name>/``,
-``trainings/<train family>/<model name>.json`` (its training record, kept apart from the weights so a from committed evaluations still accounts for every model's training time) and
+``trainings/<train family>/<model name>.json`` (its training record, kept apart from the weights so a study
+continued from committed evaluations still accounts for every model's training time) and
 ``evals/<family>/<system id>-<eval key>.parquet`` (per-query values) with a ``.json`` of timings beside it.
 The store keeps what evaluation needs and nothing more: a model's weights and embedding cache are removed once
 its evaluation is stored (``keep_models`` keeps them), and are written at all only when asked to keep them or when
