@@ -121,8 +121,8 @@ class PairKeys:
         self.seed = seed
         self.epoch = 0
         counts = data.languages_per_item()
-        self.item_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self.item_count = counts.astype(np.int64)
+        self.item_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(index_dtype(len(data)))
+        self.item_count = counts.astype(np.int32)
         self.items = data.item_codes
         self.langs = data.lang_codes
         cross = counts[data.item_codes] >= 2

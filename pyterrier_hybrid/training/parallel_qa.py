@@ -93,6 +93,7 @@ class ParallelQA:
         self.languages: tuple[str, ...] = tuple(sorted(pc.unique(table["lang"]).to_pylist()))
         codes = pc.index_in(table["lang"], pa.array(self.languages, table["lang"].type)).to_numpy()
         self.lang_codes = codes.astype(np.int8) if len(self.languages) < 128 else codes  # 1 byte a row at scale
+        pa.default_memory_pool().release_unused()  # the temporaries above, which the pool would otherwise keep
 
     # ---- builders -------------------------------------------------------------------------
     @classmethod
