@@ -89,6 +89,19 @@ def test_arrow_file_is_memory_mapped_and_round_trips(tmp_path):
     assert mapped.item_codes.tolist() == data.item_codes.tolist() and mapped.lang_codes.dtype == np.int8
 
 
+def test_a_dataset_loaded_from_disk_stays_memory_mapped(tmp_path):
+    import datasets
+    rows = {"item_id": [f"{i:05d}" for i in range(2000)], "lang": ["en"] * 2000,
+            "question": [f"question {i} " + "x" * 300 for i in range(2000)],
+            "answer": [f"answer {i} " + "y" * 300 for i in range(2000)]}
+    datasets.Dataset.from_dict(rows).save_to_disk(tmp_path / "ds")
+    gc.collect()
+    before = pa.total_allocated_bytes()
+    data = ParallelQA.from_hf(datasets.load_from_disk(tmp_path / "ds"))
+    assert pa.total_allocated_bytes() - before < 2000 * 600 / 10
+    assert data.table["question"].to_pylist() == rows["question"]
+
+
 def test_unsorted_arrow_data_is_sorted_and_a_repeated_pair_refused(tmp_path):
     table = pa.table({"item_id": ["2", "1", "2", "1"], "lang": ["en", "de", "de", "en"],
                       "question": ["q2en", "q1de", "q2de", "q1en"], "answer": ["a2en", "a1de", "a2de", "a1en"]})
