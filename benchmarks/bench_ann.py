@@ -1,7 +1,7 @@
 """ANN retrieval at scale: the project's HNSW / IVF retrievers against exact inner-product search.
 
 Usage: python benchmarks/bench_ann.py [--docs 1000000] [--dim 384] [--queries 1000] [--k 10]
-           [--source gmm | real --real-cache DIR] [--methods hnsw ivf] [--ivf-n-list 1024] [--workdir DIR]
+           [--source gmm | real --real-cache DIR] [--methods hnsw ivf ivfpq] [--ivf-n-list 1024] [--workdir DIR]
 
 Builds a ``DenseIndex`` of ``--docs`` normalised vectors and runs ``DenseIndex.retriever(method=...)`` (the
 ``PoolRetriever`` the project uses; its per-language faiss indexes come from ``retrieval/ann.py``) for
@@ -161,11 +161,15 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=2000, help="gmm: mixture components")
     parser.add_argument("--real-cache", type=Path, help="real: folder of embedding-cache shards")
     parser.add_argument("--noise", type=float, default=0.5, help="real: noise norm relative to the unit vector")
-    parser.add_argument("--methods", nargs="+", default=["hnsw", "ivf"], choices=["hnsw", "ivf"])
+    parser.add_argument("--methods", nargs="+", default=["hnsw", "ivf", "ivfpq"], choices=["hnsw", "ivf", "ivfpq"])
     parser.add_argument("--ivf-n-list", type=int, default=1024,
                         help="IVF lists (ann.py's default 4*sqrt(N) = 4000 at 1M takes ~10 min of k-means here)")
     parser.add_argument("--ivf-n-probe", type=int, nargs="+", default=[16],
                         help="IVF lists searched; several values reuse one built index")
+    parser.add_argument("--ivfpq-m", type=int, default=None,
+                        help="IVF-PQ sub-quantisers, bytes per vector (ann.py's default: dim / 8)")
+    parser.add_argument("--ivfpq-refine", type=int, nargs="+", default=[1, 4],
+                        help="IVF-PQ: refine x k candidates re-scored exactly (1: codes only)")
     parser.add_argument("--hnsw-ef-search", type=int, nargs="+", default=[64, 128],
                         help="HNSW search breadth; several values reuse one built index")
     parser.add_argument("--repeats", type=int, default=3, help="query timing repeats (median counts)")
@@ -194,6 +198,9 @@ def main() -> None:
             configs += [("hnsw", {"ef_search": ef}) for ef in args.hnsw_ef_search]
         if "ivf" in args.methods:
             configs += [("ivf", {"n_list": args.ivf_n_list, "n_probe": p}) for p in args.ivf_n_probe]
+        if "ivfpq" in args.methods:
+            configs += [("ivfpq", {"n_list": args.ivf_n_list, "m": args.ivfpq_m, "n_probe": p, "refine": r})
+                        for p in args.ivf_n_probe for r in args.ivfpq_refine]
         for method, params in configs:
             build, seconds, ids = run_method(index, method, params, queries, args.k, args.repeats)
             recall = np.mean([len(set(a) & set(b[b >= 0])) / args.k for a, b in zip(exact_ids, ids)])
@@ -203,11 +210,11 @@ def main() -> None:
                   flush=True)
         print(f"\n{args.source} vectors: {args.docs:,} x {args.dim}" +
               (f", {args.clusters} clusters" if args.source != "real" else ""))
-        print(f"  {'method':6s} {'parameters':22s} {'build s':>8s} {'query s':>8s} {'q/s':>9s} {'speed-up':>9s} "
+        print(f"  {'method':6s} {'parameters':40s} {'build s':>8s} {'query s':>8s} {'q/s':>9s} {'speed-up':>9s} "
               f"{'recall@' + str(args.k):>9s}")
         for method, label, build, seconds, recall in rows:
             b = f"{build:8.1f}" if method != "exact" else f"{'-':>8s}"
-            print(f"  {method:6s} {label:22s} {b} {seconds:8.3f} {args.queries / seconds:9.0f} "
+            print(f"  {method:6s} {label:40s} {b} {seconds:8.3f} {args.queries / seconds:9.0f} "
                   f"{exact_s / seconds:8.1f}x {recall:9.4f}")
         print("(ANN build time includes saving the faiss index; a second run with the same parameters loads it; "
               "later rows of one method reuse the index built for the first.)")

@@ -177,7 +177,8 @@ class DenseIndexer(pt.Indexer):
             raise DenseIndexError(f"no documents to index into {str(path)!r}")
         with atomic_directory(path) as tmp:
             langs: list[str] = []
-            meta = self._write_flex(tmp, self._with_vectors(records, langs))
+            total = len(inp) if hasattr(inp, "__len__") else None  # a known size gives the bar its time left
+            meta = self._write_flex(tmp, self._with_vectors(records, langs), total)
             self._write_languages(tmp, meta, langs)
         self._index._meta, self._index._docnos, self._index._dvecs = None, None, None
         self._index._cache.clear()
@@ -197,10 +198,10 @@ class DenseIndexer(pt.Indexer):
                 vec = r["doc_vec"] if r.get("doc_vec") is not None else next(encoded)
                 yield {"docno": r["docno"], "doc_vec": np.asarray(vec, dtype=np.float32)}
 
-    def _write_flex(self, tmp: Path, records: Iterable[dict]) -> dict:
+    def _write_flex(self, tmp: Path, records: Iterable[dict], total: int | None = None) -> dict:
         """Write FlexIndex's files (``vecs.f4``, ``docnos.npids``, ``pt_meta.json``) into ``tmp``; return the meta."""
         if self._index.verbose:
-            records = pt.tqdm(records, desc="indexing", unit="dvec")
+            records = pt.tqdm(records, desc="indexing", unit="doc", total=total)
         dim, count = None, 0
         docnos = _DocnoBuilder(tmp / "docnos.npids")
         try:

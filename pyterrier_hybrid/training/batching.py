@@ -18,43 +18,83 @@ from collections.abc import Iterator
 import numpy as np
 
 
+#: Items whose occurrence ranks :meth:`ItemIndex.ranks` sorts at a time.
+RANK_CHUNK = 1 << 20
+
+
 def take_batches(keys: np.ndarray, items: np.ndarray, batch_size: int, rng: np.random.Generator,
-                 n: int) -> np.ndarray:
+                 n: int, index: ItemIndex | None = None) -> np.ndarray:
     """The first ``n`` batches of :func:`distinct_item_batches`, as an ``(n, batch_size)`` array."""
     blocks, total = [], 0
-    stream = distinct_item_batches(keys, items, batch_size, rng)
+    stream = distinct_item_batches(keys, items, batch_size, rng, index)
     while total < n:
         blocks.append(next(stream))
         total += len(blocks[-1])
     return np.concatenate(blocks)[:n] if blocks else np.zeros((0, batch_size), dtype=keys.dtype)
 
 
-def occurrence_layers(items: np.ndarray) -> list[np.ndarray]:
-    """Positions grouped by occurrence rank of their item (order within a layer kept)."""
-    if len(items) == 0:
+def permutation(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``rng.permutation(n)`` (the same values and generator state), in int32 while ``n`` fits: half the memory."""
+    out = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    rng.shuffle(out)
+    return out
+
+
+class ItemIndex:
+    """Where each item's positions are in an array of item codes, built once (a stable sort) and reused every
+    epoch: per item size s > 1 (occurrences of one item), an ``(items of size s, s)`` matrix of positions. The
+    occurrence ranks of a shuffled order then take one small sort per item instead of a sort of the whole array."""
+
+    def __init__(self, items: np.ndarray):
+        by_item = np.argsort(items, kind="stable")
+        sorted_items = items[by_item]
+        starts = np.flatnonzero(np.concatenate([[True], sorted_items[1:] != sorted_items[:-1]]))
+        sizes = np.diff(np.append(starts, len(items)))
+        position = np.int32 if len(items) < 2**31 else np.int64
+        self.size = len(items)
+        self.max_size = int(sizes.max()) if len(sizes) else 0
+        self.buckets = [by_item[starts[sizes == s][:, None] + np.arange(s)].astype(position)
+                        for s in np.unique(sizes) if s > 1]
+
+    def ranks(self, perm: np.ndarray) -> np.ndarray:
+        """Occurrence rank of each position of the shuffled order ``items[perm]``: 0 for an item's first position
+        there, 1 for its second, ..."""
+        rank_of = np.zeros(self.size, dtype=np.uint16 if self.max_size <= 2**16 else np.int64)
+        if self.buckets:
+            inverse = np.empty(self.size, dtype=perm.dtype)
+            inverse[perm] = np.arange(self.size, dtype=perm.dtype)
+            for bucket in self.buckets:
+                for positions in np.array_split(bucket, max(1, len(bucket) // RANK_CHUNK)):  # bounded temporaries
+                    in_order = np.take_along_axis(positions, np.argsort(inverse[positions], axis=1), axis=1)
+                    rank_of[in_order] = np.arange(positions.shape[1], dtype=rank_of.dtype)
+        return rank_of[perm]
+
+
+def occurrence_layers(items: np.ndarray, perm: np.ndarray | None = None, index: ItemIndex | None = None
+                      ) -> list[np.ndarray]:
+    """Positions of ``items[perm]`` grouped by occurrence rank of their item (order within a layer kept);
+    ``index``: the :class:`ItemIndex` of ``items``, to reuse across calls."""
+    perm = np.arange(len(items)) if perm is None else perm
+    if len(perm) == 0:
         return []
-    by_item = np.argsort(items.astype(np.int32) if len(items) < 2**31 else items, kind="stable")
-    sorted_items = items[by_item]
-    starts = np.flatnonzero(np.concatenate([[True], sorted_items[1:] != sorted_items[:-1]]))
-    group_start = np.repeat(starts, np.diff(np.append(starts, len(items))))
-    rank = np.empty(len(items), dtype=np.int64)
-    rank[by_item] = np.arange(len(items)) - group_start
-    order = np.argsort(rank.astype(np.uint16 if rank.max() < 2**16 else np.int64), kind="stable")  # radix sort
+    rank = (index or ItemIndex(items)).ranks(perm)
+    order = np.argsort(rank, kind="stable")  # a radix sort for 16-bit ranks
     bounds = np.flatnonzero(np.diff(rank[order])) + 1
     return np.split(order, bounds)
 
 
 def distinct_item_batches(keys: np.ndarray, items: np.ndarray, batch_size: int,
-                          rng: np.random.Generator) -> Iterator[np.ndarray]:
+                          rng: np.random.Generator, index: ItemIndex | None = None) -> Iterator[np.ndarray]:
     """Endless blocks (2-D arrays, one batch a row) of full batches of ``keys``, no item twice in a batch.
 
     Needs at least ``batch_size`` distinct items, else no batch could ever be completed.
     """
+    index = index or ItemIndex(items)
     carry = keys[:0]
     carry_items = items[:0]
     while True:
-        perm = rng.permutation(len(keys))
-        layers = occurrence_layers(items[perm])
+        perm = permutation(rng, len(keys))
+        layers = occurrence_layers(items, perm, index)
         n_distinct = len(layers[0]) if layers else 0  # the first layer holds each distinct item once
         if n_distinct < batch_size:
             raise ValueError(f"{n_distinct} distinct items cannot fill a batch of {batch_size}")

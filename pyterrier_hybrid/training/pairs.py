@@ -20,12 +20,23 @@ or non-persistent workers (started after ``set_epoch``).
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import uuid
+import weakref
 
 import numpy as np
 
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
 
+#: Keys written per Arrow record batch by :meth:`PairKeys.dataset`.
+KEY_CHUNK = 1 << 22
+
+
+def index_dtype(n: int) -> type:
+    """The smallest of int32 / int64 that indexes ``n`` rows (halves the epoch plan's memory at any real scale)."""
+    return np.int32 if n < 2**31 else np.int64
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -36,20 +47,70 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def _text_hashes(column, chunk: int = 1 << 20) -> np.ndarray:
+    """A 64-bit hash of every text of an Arrow column, computed a chunk at a time (pandas' ``hash_array``), so only
+    one chunk of texts is ever held as Python strings."""
+    import pandas as pd
+    out = np.empty(len(column), dtype=np.uint64)
+    for start in range(0, len(column), chunk):
+        texts = column.slice(start, chunk).to_numpy(zero_copy_only=False)
+        out[start:start + len(texts)] = pd.util.hash_array(texts, categorize=False)
+    return out
+
+
 def text_groups(data: ParallelQA) -> np.ndarray:
     """Per item code, a group code: items are in one group when they share (transitively) an exact question or
-    answer text, in any language (connected components of the item-text graph)."""
-    import pyarrow as pa
+    answer text, in any language (connected components of the items joined by a shared text).
+
+    Texts are compared by 64-bit hash, sorted in buckets of the hash's top bits, so memory stays a few bytes per
+    text at any scale. A hash collision can only join two groups (fewer ways to fill a batch), never let one text
+    into a batch twice: equal texts always hash equal."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    texts = pa.concat_arrays(data.table["question"].chunks + data.table["answer"].chunks)
-    text_codes = texts.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    n_items, n_texts = data.n_items, int(text_codes.max()) + 1 if len(text_codes) else 0
-    items = np.concatenate([data.item_codes, data.item_codes])
-    graph = coo_matrix((np.ones(len(items), dtype=np.int8), (items, n_items + text_codes)),
-                       shape=(n_items + n_texts, n_items + n_texts))
-    _, labels = connected_components(graph, directed=False)
-    return np.unique(labels[:n_items], return_inverse=True)[1].astype(np.int64)
+    rows, n_items = len(data), data.n_items
+    hashes = np.concatenate([_text_hashes(data.table["question"]), _text_hashes(data.table["answer"])])
+    bits = max(0, int(np.ceil(np.log2(max(1, len(hashes)) / (1 << 23)))))  # buckets of ~8M texts
+    top = hashes >> np.uint64(64 - bits) if bits else np.zeros(len(hashes), dtype=np.uint64)
+    sources, targets = [], []
+    for bucket in range(1 << bits):
+        positions = np.flatnonzero(top == bucket)
+        positions = positions[np.argsort(hashes[positions])]
+        same = hashes[positions[1:]] == hashes[positions[:-1]]
+        a = data.item_codes[positions[:-1][same] % rows]
+        b = data.item_codes[positions[1:][same] % rows]
+        sources.append(a[a != b])
+        targets.append(b[a != b])
+    del hashes, top
+    a, b = np.concatenate(sources), np.concatenate(targets)
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n_items, n_items))
+    _, labels = connected_components(graph, directed=False)  # dense codes already
+    return labels.astype(index_dtype(n_items))
+
+
+#: Live PairKeys by token, so that their datasets' transform pickles as a reference (:class:`_KeyTexts`).
+_LIVE: weakref.WeakValueDictionary[str, PairKeys] = weakref.WeakValueDictionary()
+
+
+class _KeyTexts:
+    """The key dataset's transform (keys -> texts of its PairKeys). It pickles as its PairKeys' token alone, so
+    ``datasets`` fingerprints it without serialising the data (which took minutes and gigabytes at scale)."""
+
+    def __init__(self, pairs: PairKeys):
+        self.pairs = pairs
+
+    def __call__(self, batch: dict) -> dict[str, list[str]]:
+        return self.pairs.texts(batch["key"])
+
+    def __reduce__(self):
+        return _live_key_texts, (self.pairs.token,)
+
+
+def _live_key_texts(token: str) -> _KeyTexts:
+    pairs = _LIVE.get(token)
+    if pairs is None:
+        raise RuntimeError("a PairKeys dataset was unpickled in a process that does not hold its PairKeys: "
+                           "train with dataloader_num_workers=0, or workers started by fork")
+    return _KeyTexts(pairs)
 
 
 class PairKeys:
@@ -60,38 +121,44 @@ class PairKeys:
         self.seed = seed
         self.epoch = 0
         counts = data.languages_per_item()
-        self.item_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self.item_count = counts.astype(np.int64)
+        self.item_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(index_dtype(len(data)))
+        self.item_count = counts.astype(np.int32)
         self.items = data.item_codes
         self.langs = data.lang_codes
-        self.cross_rows = np.flatnonzero(counts[data.item_codes] >= 2)
+        cross = counts[data.item_codes] >= 2
+        self.n_cross = int(cross.sum())
+        # the cross-lingual set's rows; None when that is every row (fully parallel data: no copy of the rows)
+        self.cross_rows = None if self.n_cross == len(data) else np.flatnonzero(cross).astype(index_dtype(len(data)))
         self.groups = text_groups(data)
         self.negatives = None  # a HardNegatives, when the pairs are trained as triplets (set by its owner)
         self.token = f"pyterrier-hybrid pair keys {uuid.uuid4().hex}"
+        _LIVE[self.token] = self
 
     @property
     def n_mono(self) -> int:
-        """Size of the monolingual set (keys ``0 .. n_mono - 1``)."""
+        """Size of the monolingual set (keys ``0 .. n_mono - 1``; the cross-lingual set's ``n_cross`` follow)."""
         return len(self.items)
 
     @property
-    def n_cross(self) -> int:
-        """Size of the cross-lingual set (keys ``n_mono ..``)."""
-        return len(self.cross_rows)
+    def n_keys(self) -> int:
+        """Keys of both sets."""
+        return self.n_mono + self.n_cross
 
     def mono_keys(self) -> np.ndarray:
         """All keys of the monolingual set."""
-        return np.arange(self.n_mono, dtype=np.int64)
+        return np.arange(self.n_mono, dtype=index_dtype(self.n_keys))
 
     def cross_keys(self) -> np.ndarray:
         """All keys of the cross-lingual set."""
-        return np.arange(self.n_mono, self.n_mono + self.n_cross, dtype=np.int64)
+        return np.arange(self.n_mono, self.n_keys, dtype=index_dtype(self.n_keys))
 
     def question_rows(self, keys: np.ndarray) -> np.ndarray:
         """Question row of each key (independent of the epoch)."""
         q = np.array(keys, dtype=np.int64)
         cross = q >= self.n_mono
-        q[cross] = self.cross_rows[q[cross] - self.n_mono]
+        q[cross] -= self.n_mono
+        if self.cross_rows is not None:
+            q[cross] = self.cross_rows[q[cross]]
         return q
 
     def rows(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,13 +210,23 @@ class PairKeys:
 
     def dataset(self):
         """The ``datasets.Dataset`` the trainer indexes: one key per row, texts resolved on access. Its info
-        carries :attr:`token`, by which the samplers recognise it (:meth:`owns`)."""
+        carries :attr:`token`, by which the samplers recognise it (:meth:`owns`). The keys are written to a
+        temporary Arrow file and memory-mapped (removed with this object), so memory does not grow with them."""
         import datasets
-        info = datasets.DatasetInfo(description=self.token)
-        keys = datasets.Dataset.from_dict({"key": np.arange(self.n_mono + self.n_cross, dtype=np.int64)}, info=info)
-        return keys.with_transform(lambda batch: self.texts(batch["key"]))
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+        folder = tempfile.mkdtemp(prefix="pyterrier-hybrid-keys-")
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        path = os.path.join(folder, "keys.arrow")
+        schema = pa.schema([("key", pa.int64())])
+        with pa.OSFile(path, "wb") as sink, ipc.new_stream(sink, schema) as writer:
+            for start in range(0, max(self.n_keys, 1), KEY_CHUNK):
+                keys = np.arange(start, min(start + KEY_CHUNK, self.n_keys), dtype=np.int64)
+                writer.write_batch(pa.record_batch([keys], schema=schema))
+        keys = datasets.Dataset.from_file(path, info=datasets.DatasetInfo(description=self.token))
+        return keys.with_transform(_KeyTexts(self))
 
     def owns(self, dataset) -> bool:
         """Whether ``dataset`` is (derived from) :meth:`dataset` of these keys: the samplers' keys index it."""
         info = getattr(dataset, "info", None)
-        return getattr(info, "description", None) == self.token and len(dataset) == self.n_mono + self.n_cross
+        return getattr(info, "description", None) == self.token and len(dataset) == self.n_keys

@@ -33,6 +33,31 @@ def _check_utf8(path: str | Path) -> None:
                                  "training data must be UTF-8") from None
 
 
+def _adjacent(column: pa.ChunkedArray, compare) -> np.ndarray:
+    """``compare(column[i + 1], column[i])`` for every i, as a numpy bool array (computed in Arrow, no Python
+    objects, so a memory-mapped column is only read)."""
+    n = len(column)
+    if n < 2:
+        return np.zeros(0, dtype=bool)
+    return compare(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+
+
+def _strictly_sorted(table: pa.Table) -> bool:
+    """Whether the rows are in strictly increasing (item id, language) order: sorted, each pair once."""
+    item, lang = table["item_id"], table["lang"]
+    same_item = _adjacent(item, pc.equal)
+    return bool(np.all(_adjacent(item, pc.greater) | (same_item & _adjacent(lang, pc.greater))))
+
+
+def _run_codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Dense 0-based codes of a sorted column (equal values get equal codes), int32 while they fit."""
+    changes = _adjacent(column, pc.not_equal)
+    dtype = np.int32 if len(column) < 2**31 else np.int64
+    codes = np.zeros(len(column), dtype=dtype)
+    np.cumsum(changes, out=codes[1:], dtype=dtype)
+    return codes
+
+
 class ParallelQA:
     """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``; optionally
     ``answer_id`` and ``negative``). ``pool``: ``(family, with_context)`` when the answers are candidates of an
@@ -45,32 +70,30 @@ class ParallelQA:
         if missing:
             raise ValueError(f"parallel QA data lacks column(s) {missing}; needs {list(COLUMNS)}")
         columns = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in table.column_names)]
-        table = table.select(columns).cast(pa.schema([(c, pa.string()) for c in columns]))
+        table = table.select(columns)
+        for i, column in enumerate(columns):  # strings stay as they are (zero-copy on a memory-mapped table)
+            if not (pa.types.is_string(table.schema.field(i).type) or pa.types.is_large_string(table.schema.field(i).type)):
+                table = table.set_column(i, column, pc.cast(table[column], pa.string()))
         if "negative" in columns:  # a CSV's empty cell is no negative
             negative = table["negative"]
             table = table.set_column(columns.index("negative"), "negative",
-                                     pc.if_else(pc.equal(negative, ""), pa.scalar(None, pa.string()), negative))
+                                     pc.if_else(pc.equal(negative, ""), pa.scalar(None, negative.type), negative))
         for column in COLUMNS:
             if table.column(column).null_count:
                 raise ValueError(f"parallel QA data has empty (null) values in column {column!r}")
-        self.table = table.sort_by([("item_id", "ascending"), ("lang", "ascending")]).combine_chunks()
+        if not _strictly_sorted(table):  # sorted (item id, language) data, e.g. memory-mapped, is used in place
+            table = table.sort_by([("item_id", "ascending"), ("lang", "ascending")]).combine_chunks()
+            if not _strictly_sorted(table):
+                raise ValueError("parallel QA data has an (item id, language) pair more than once")
+        self.table = table
         self.source = source
         self.pool = pool
         self.reserved = reserved
-        keys = pc.binary_join_element_wise(self.table["item_id"], self.table["lang"], "\x00")
-        if pc.count_distinct(keys).as_py() != len(self.table):
-            raise ValueError("parallel QA data has an (item id, language) pair more than once")
-        self.item_codes = self._codes(self.table["item_id"])
-        self.languages: tuple[str, ...] = tuple(sorted(set(self.table["lang"].to_pylist())))
-        self.lang_codes = np.searchsorted(self.languages, self.table["lang"].to_numpy(zero_copy_only=False))
-
-    @staticmethod
-    def _codes(column: pa.ChunkedArray) -> np.ndarray:
-        """Dense 0-based codes of a sorted column (equal values get equal codes)."""
-        values = column.to_numpy(zero_copy_only=False)
-        if len(values) == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate([[0], np.cumsum(values[1:] != values[:-1])]).astype(np.int64)
+        self.item_codes = _run_codes(table["item_id"])
+        self.languages: tuple[str, ...] = tuple(sorted(pc.unique(table["lang"]).to_pylist()))
+        codes = pc.index_in(table["lang"], pa.array(self.languages, table["lang"].type)).to_numpy()
+        self.lang_codes = codes.astype(np.int8) if len(self.languages) < 128 else codes  # 1 byte a row at scale
+        pa.default_memory_pool().release_unused()  # the temporaries above, which the pool would otherwise keep
 
     # ---- builders -------------------------------------------------------------------------
     @classmethod
@@ -104,8 +127,29 @@ class ParallelQA:
         return cls(pa_csv.read_csv(path, convert_options=strings), f"csv:{path}")
 
     @classmethod
+    def from_arrow(cls, path: str | Path) -> ParallelQA:
+        """From an Arrow IPC file or stream (e.g. one written by :meth:`to_arrow`, or a ``datasets`` cache file),
+        memory-mapped: the texts stay on disk and memory does not grow with them. Data already sorted by
+        (item id, language) is used in place; unsorted data is sorted into memory."""
+        import pyarrow.ipc as ipc
+        try:
+            table = ipc.open_file(pa.memory_map(str(path))).read_all()
+        except pa.ArrowInvalid:
+            table = ipc.open_stream(pa.memory_map(str(path))).read_all()
+        return cls(table, f"arrow:{path}")
+
+    def to_arrow(self, path: str | Path) -> Path:
+        """Write the data (sorted, so :meth:`from_arrow` maps it in place) to an Arrow IPC file, atomically."""
+        import pyarrow.ipc as ipc
+        from pyterrier_hybrid.core.atomic import atomic_open
+        with atomic_open(path) as f, ipc.new_file(f, self.table.schema) as writer:
+            writer.write_table(self.table, max_chunksize=1 << 20)
+        return Path(path)
+
+    @classmethod
     def from_hf(cls, dataset: Any, name: str = "hf") -> ParallelQA:
-        """From a Hugging Face ``datasets.Dataset`` with the four columns."""
+        """From a Hugging Face ``datasets.Dataset`` with the four columns; a dataset loaded from disk stays
+        memory-mapped (its Arrow table is used without a copy unless it has a selection or shuffle applied)."""
         return cls(dataset.with_format("arrow")[:], name)
 
     @classmethod

@@ -35,12 +35,15 @@ from collections import Counter
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
-from pyterrier_hybrid.training.batching import take_batches
+from pyterrier_hybrid.training.batching import ItemIndex, take_batches
 from pyterrier_hybrid.training.config import PROPORTIONAL
 from pyterrier_hybrid.training.config import STRATEGIES as STRATEGY_TABLE
-from pyterrier_hybrid.training.pairs import PairKeys
+from pyterrier_hybrid.training.pairs import PairKeys, index_dtype
 
 logger = logging.getLogger(__name__)
+
+#: Global batches whose languages and negatives are resolved at a time while an epoch is iterated.
+PLAN_BLOCK = 4096
 
 
 class BatchStats:
@@ -58,20 +61,29 @@ class BatchStats:
         self.pairs = np.zeros((len(languages), len(languages)), dtype=np.int64)
         self.negatives: Counter[str] = Counter()
         self._kinds: list[str] = []
-        self._codes = np.zeros((0, 0), dtype=np.int64)
-        self._sources: np.ndarray | None = None
+        self._folded = 0  # batches of the current plan folded in (or skipped) so far
+        self._codes: list[np.ndarray] = []  # blocks of language-pair codes, one row per batch, not yet folded
+        self._sources: list[np.ndarray] = []  # with hard negatives: blocks of counts per source, one row per batch
         self._yielded = 0
         self._consumed: int | None = None  # batches trained on, once a trainer reports them
         self._start = 0  # position in the plan of the first batch to count
         self._skip = 0   # batches of the next plan trained before a resume
 
-    def start_epoch(self, kinds: list[str], q_langs: np.ndarray, a_langs: np.ndarray,
-                    sources: np.ndarray | None = None) -> None:
-        """Register a plan: one kind and one row of language codes per batch, and with hard negatives one row of
-        counts per source (``negatives.SOURCES``)."""
+    def start_epoch(self, kinds: list[str]) -> None:
+        """Register a plan: the kind of each batch (its languages follow block by block, :meth:`add_block`)."""
         self._fold()
-        self._kinds, self._codes, self._sources = kinds, q_langs * len(self.languages) + a_langs, sources
+        self._kinds, self._folded, self._codes, self._sources = kinds, 0, [], []
         self._start, self._skip = self._skip, 0
+
+    def add_block(self, q_langs: np.ndarray, a_langs: np.ndarray, sources: np.ndarray | None = None) -> None:
+        """The next batches of the plan: one row of language codes per batch and, with hard negatives, one row of
+        counts per source (``negatives.SOURCES``). Counted batches are folded in as blocks come, so memory stays
+        bounded over an epoch of any length."""
+        size = len(self.languages)
+        self._codes.append((q_langs.astype(np.int64) * size + a_langs).astype(np.int32))
+        if sources is not None:
+            self._sources.append(sources)
+        self._fold()
 
     def count_batch(self) -> None:
         """The next batch of the registered plan was yielded."""
@@ -104,17 +116,24 @@ class BatchStats:
         return ConsumedBatches()
 
     def _fold(self) -> None:
+        """Count the batches trained on (or yielded, without a trainer) since the last fold, after the skipped
+        ones, and drop what has been yielded."""
         size = len(self.languages)
         lo = self._start
-        hi = lo + (self._yielded - lo if self._consumed is None else self._consumed)
-        self.types.update(self._kinds[lo:hi])
-        self.pairs += np.bincount(self._codes[lo:hi].ravel(), minlength=size * size).reshape(size, size)
-        if self._sources is not None:
+        hi = lo + (max(0, self._yielded - lo) if self._consumed is None else self._consumed)
+        done = min(hi, self._yielded)
+        self.types.update(self._kinds[self._folded + lo:self._folded + hi])
+        codes = np.concatenate(self._codes) if self._codes else np.zeros((0, 0), dtype=np.int32)
+        self.pairs += np.bincount(codes[lo:hi].ravel(), minlength=size * size).reshape(size, size)
+        self._codes = [codes[done:]] if len(codes) > done else []
+        if self._sources:
             from pyterrier_hybrid.training.negatives import SOURCES
-            self.negatives.update(dict(zip(SOURCES, self._sources[lo:hi].sum(0).tolist())))
-            self._sources = self._sources[hi:]
-        self._kinds, self._codes = self._kinds[hi:], self._codes[hi:]
-        self._yielded, self._start = max(0, self._yielded - hi), 0
+            sources = np.concatenate(self._sources)
+            self.negatives.update(dict(zip(SOURCES, sources[lo:hi].sum(0).tolist())))
+            self._sources = [sources[done:]] if len(sources) > done else []
+        self._folded += done
+        self._yielded -= done
+        self._start = lo - min(lo, done)
         self._consumed = None if self._consumed is None else 0
 
     def xx_share(self) -> float:
@@ -136,20 +155,26 @@ class BatchStats:
         return out
 
 
+def _distinct(codes: np.ndarray) -> int:
+    """Number of distinct values among non-negative integer codes (linear time, no sort)."""
+    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+
+
 class _Source:
     """Batches of keys from distinct text groups, from one set of keys; ``count`` of them make one epoch."""
 
     def __init__(self, keys: np.ndarray, groups: np.ndarray, size: int, name: str):
-        n_groups = len(np.unique(groups))
+        n_groups = _distinct(groups)
         if n_groups < size:
             raise ValueError(f"the {name} has {n_groups} usable items (QA items sharing no question or answer "
                              f"text), fewer than the global batch size {size}: no batch can hold {size} pairs "
                              "without repeating a text")
         self.keys, self.groups, self.size, self.count = keys, groups, size, len(keys) // size
+        self.index = ItemIndex(groups)  # built once: every epoch's plan reuses it
 
     def take(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` batches as rows (more than ``count`` continue into a further pass)."""
-        return take_batches(self.keys, self.groups, self.size, rng, n)
+        return take_batches(self.keys, self.groups, self.size, rng, n, self.index)
 
 
 class _OneLanguageSource:
@@ -159,7 +184,7 @@ class _OneLanguageSource:
     def __init__(self, pairs: PairKeys, size: int, languages: str):
         keys = pairs.mono_keys()
         by_lang = {lang: keys[pairs.langs == code] for code, lang in enumerate(pairs.data.languages)}
-        full = {lang: k for lang, k in by_lang.items() if len(np.unique(pairs.group_of(k))) >= size}
+        full = {lang: k for lang, k in by_lang.items() if _distinct(pairs.group_of(k)) >= size}
         if not full:
             raise ValueError(f"no language has {size} items (the global batch size) sharing no text, so no "
                              f"one-language batch can be filled: {pairs.data.items_per_language()}")
@@ -182,7 +207,7 @@ class _OneLanguageSource:
             order = rng.permutation(np.repeat(np.arange(k), [s.count for s in self.sources]))
         else:
             order = rng.choice(k, size=n, p=self.rows / self.rows.sum())
-        batches = np.empty((n, self.size), dtype=np.int64)
+        batches = np.empty((n, self.size), dtype=self.sources[0].keys.dtype)
         for i, source in enumerate(self.sources):
             batches[order == i] = source.take(rng, int((order == i).sum()))
         return batches
@@ -258,22 +283,27 @@ class ParallelBatchSampler(DefaultBatchSampler):
     def __iter__(self):
         self.pairs.seed, self.pairs.epoch = self.seed, self.epoch
         kinds, batches = self._plan(np.random.default_rng([self.seed, self.epoch]))
-        keys = batches.reshape(-1, self.batch_size)
         kinds = [kind for kind in kinds for _ in range(self.world_size)]
-        q_langs, a_langs = (codes.reshape(keys.shape) for codes in self.pairs.lang_pairs(keys.ravel()))
+        self.stats.start_epoch(kinds)
         negatives = self.pairs.negatives
-        chosen = [negatives.choose(batch, self.epoch, self.seed) for batch in batches] if negatives else []
-        sources = (np.stack([c.reshape(self.world_size, self.batch_size, -1).sum(1) for _, c in chosen])
-                   .reshape(len(keys), -1) if chosen else None)
-        self.stats.start_epoch(kinds, q_langs, a_langs, sources)
         debug = logger.isEnabledFor(logging.DEBUG)
-        for i, batch in enumerate(keys.tolist()):
-            if negatives and i % self.world_size == 0:  # the global batch's negatives, for the texts it is read as
-                negatives.register(batches[i // self.world_size], chosen[i // self.world_size][0])
-            self.stats.count_batch()
-            if debug:
-                logger.debug("epoch %d batch %d: %s %s", self.epoch, i, kinds[i], self._langs(q_langs[i], a_langs[i]))
-            yield batch
+        for first in range(0, len(batches), PLAN_BLOCK):  # languages and negatives a block at a time: bounded memory
+            block = batches[first:first + PLAN_BLOCK]
+            keys = block.reshape(-1, self.batch_size)
+            q_langs, a_langs = (codes.reshape(keys.shape) for codes in self.pairs.lang_pairs(keys.ravel()))
+            chosen = [negatives.choose(batch, self.epoch, self.seed) for batch in block] if negatives else []
+            sources = (np.stack([c.reshape(self.world_size, self.batch_size, -1).sum(1) for _, c in chosen])
+                       .reshape(len(keys), -1) if chosen else None)
+            self.stats.add_block(q_langs, a_langs, sources)
+            for i, batch in enumerate(keys.tolist()):
+                if negatives and i % self.world_size == 0:  # the global batch's negatives, for the texts it is read as
+                    negatives.register(block[i // self.world_size], chosen[i // self.world_size][0])
+                self.stats.count_batch()
+                if debug:
+                    position = first * self.world_size + i
+                    logger.debug("epoch %d batch %d: %s %s", self.epoch, position, kinds[position],
+                                 self._langs(q_langs[i], a_langs[i]))
+                yield batch
 
     def _langs(self, q_langs: np.ndarray, a_langs: np.ndarray) -> str:
         langs = self.pairs.data.languages
@@ -358,7 +388,7 @@ class HybridBatchSampler(ParallelBatchSampler):
     def _plan(self, rng):
         n = self._n_global()
         is_xx = share_walk(rng, n, self.resolved_alpha)
-        batches = np.empty((n, self.global_size), dtype=np.int64)
+        batches = np.empty((n, self.global_size), dtype=index_dtype(self.pairs.n_keys))
         if is_xx.any():
             batches[is_xx] = self.xx.take(rng, int(is_xx.sum()))
         if not is_xx.all():
