@@ -191,8 +191,7 @@ class PairKeys:
     def pair_texts(self, keys) -> dict[str, list[str]]:
         """``{"anchor": questions, "positive": answers}`` of the keys in the current epoch."""
         q, a = self.rows(np.asarray(keys))
-        table = self.data.table
-        return {"anchor": table["question"].take(q).to_pylist(), "positive": table["answer"].take(a).to_pylist()}
+        return {"anchor": self.data.texts("question", q), "positive": self.data.texts("answer", a)}
 
     def negative_columns(self) -> list[str]:
         """Names of the hard-negative columns the trainer gets (none without hard negatives)."""

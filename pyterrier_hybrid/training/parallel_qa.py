@@ -89,6 +89,7 @@ class ParallelQA:
         self.source = source
         self.pool = pool
         self.reserved = reserved
+        self._chunk_starts: dict[str, np.ndarray] = {}  # per column, the first row of each chunk (texts())
         self.item_codes = _run_codes(table["item_id"])
         self.languages: tuple[str, ...] = tuple(sorted(pc.unique(table["lang"]).to_pylist()))
         codes = pc.index_in(table["lang"], pa.array(self.languages, table["lang"].type)).to_numpy()
@@ -163,6 +164,25 @@ class ParallelQA:
         return cls(table, family, pool=(family, with_context))
 
     # ---- views and statistics ---------------------------------------------------------------
+    def texts(self, column: str, rows: np.ndarray) -> list[str]:
+        """The texts of ``column`` at ``rows``, taken chunk by chunk: ``ChunkedArray.take`` would first join the
+        chunks, copying a memory-mapped column whole (and failing past 2 GB of ``string`` data)."""
+        values = self.table[column]
+        if values.num_chunks == 1:
+            return values.chunk(0).take(pa.array(rows, pa.int64())).to_pylist()
+        if column not in self._chunk_starts:
+            self._chunk_starts[column] = np.cumsum([0] + [len(chunk) for chunk in values.chunks])
+        starts = self._chunk_starts[column]
+        rows = np.asarray(rows, dtype=np.int64)
+        chunk_of = np.searchsorted(starts, rows, side="right") - 1
+        out: list[str] = [""] * len(rows)
+        for chunk in np.unique(chunk_of).tolist():
+            at = np.flatnonzero(chunk_of == chunk)
+            taken = values.chunk(chunk).take(pa.array(rows[at] - starts[chunk])).to_pylist()
+            for i, text in zip(at.tolist(), taken):
+                out[i] = text
+        return out
+
     def __len__(self) -> int:
         return len(self.table)
 

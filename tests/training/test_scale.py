@@ -102,6 +102,16 @@ def test_a_dataset_loaded_from_disk_stays_memory_mapped(tmp_path):
     assert data.table["question"].to_pylist() == rows["question"]
 
 
+def test_texts_are_taken_chunk_by_chunk_in_order():
+    rows = [(f"{i:03d}", lang, f"q{i}{lang}", f"a{i}{lang}") for i in range(50) for lang in ("de", "en")]
+    table = ParallelQA.from_records(rows).table
+    chunked = ParallelQA(pa.Table.from_batches(table.to_batches(max_chunksize=7)))
+    assert chunked.table["question"].num_chunks > 1
+    wanted = np.array([99, 0, 7, 6, 13, 14, 50, 7])
+    assert chunked.texts("question", wanted) == [table["question"][int(i)].as_py() for i in wanted]
+    assert PairKeys(chunked).pair_texts([0, 99])["positive"] == ["a0de", "a49en"]
+
+
 def test_unsorted_arrow_data_is_sorted_and_a_repeated_pair_refused(tmp_path):
     table = pa.table({"item_id": ["2", "1", "2", "1"], "lang": ["en", "de", "de", "en"],
                       "question": ["q2en", "q1de", "q2de", "q1en"], "answer": ["a2en", "a1de", "a2de", "a1en"]})
