@@ -18,6 +18,11 @@ from collections.abc import Iterator
 import numpy as np
 
 
+def index_dtype(n: int) -> type:
+    """The smallest of int32 / int64 that indexes ``n`` rows (halves the epoch plan's memory at any real scale)."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 #: Items whose occurrence ranks :meth:`ItemIndex.ranks` sorts at a time.
 RANK_CHUNK = 1 << 20
 
@@ -35,7 +40,7 @@ def take_batches(keys: np.ndarray, items: np.ndarray, batch_size: int, rng: np.r
 
 def permutation(rng: np.random.Generator, n: int) -> np.ndarray:
     """``rng.permutation(n)`` (the same values and generator state), in int32 while ``n`` fits: half the memory."""
-    out = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+    out = np.arange(n, dtype=index_dtype(n))
     rng.shuffle(out)
     return out
 
@@ -50,10 +55,9 @@ class ItemIndex:
         sorted_items = items[by_item]
         starts = np.flatnonzero(np.concatenate([[True], sorted_items[1:] != sorted_items[:-1]]))
         sizes = np.diff(np.append(starts, len(items)))
-        position = np.int32 if len(items) < 2**31 else np.int64
         self.size = len(items)
         self.max_size = int(sizes.max()) if len(sizes) else 0
-        self.buckets = [by_item[starts[sizes == s][:, None] + np.arange(s)].astype(position)
+        self.buckets = [by_item[starts[sizes == s][:, None] + np.arange(s)].astype(index_dtype(len(items)))
                         for s in np.unique(sizes) if s > 1]
 
     def ranks(self, perm: np.ndarray) -> np.ndarray:

@@ -28,15 +28,11 @@ import weakref
 
 import numpy as np
 
+from pyterrier_hybrid.training.batching import index_dtype
 from pyterrier_hybrid.training.parallel_qa import ParallelQA
 
 #: Keys written per Arrow record batch by :meth:`PairKeys.dataset`.
 KEY_CHUNK = 1 << 22
-
-
-def index_dtype(n: int) -> type:
-    """The smallest of int32 / int64 that indexes ``n`` rows (halves the epoch plan's memory at any real scale)."""
-    return np.int32 if n < 2**31 else np.int64
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

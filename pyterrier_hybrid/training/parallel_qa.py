@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pyterrier_hybrid.training.batching import index_dtype
+
 COLUMNS = ("item_id", "lang", "question", "answer")
 #: Optional columns: the answer's candidate id in its family's pool (from ir_datasets), and a hard negative of
 #: the user's own (a text in the answer's language; null where none).
@@ -52,7 +54,7 @@ def _strictly_sorted(table: pa.Table) -> bool:
 def _run_codes(column: pa.ChunkedArray) -> np.ndarray:
     """Dense 0-based codes of a sorted column (equal values get equal codes), int32 while they fit."""
     changes = _adjacent(column, pc.not_equal)
-    dtype = np.int32 if len(column) < 2**31 else np.int64
+    dtype = index_dtype(len(column))
     codes = np.zeros(len(column), dtype=dtype)
     np.cumsum(changes, out=codes[1:], dtype=dtype)
     return codes

@@ -35,10 +35,10 @@ from collections import Counter
 import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
-from pyterrier_hybrid.training.batching import ItemIndex, take_batches
+from pyterrier_hybrid.training.batching import ItemIndex, index_dtype, take_batches
 from pyterrier_hybrid.training.config import PROPORTIONAL
 from pyterrier_hybrid.training.config import STRATEGIES as STRATEGY_TABLE
-from pyterrier_hybrid.training.pairs import PairKeys, index_dtype
+from pyterrier_hybrid.training.pairs import PairKeys
 
 logger = logging.getLogger(__name__)
 
