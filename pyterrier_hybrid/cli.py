@@ -9,10 +9,11 @@ from pyterrier_hybrid.datasets_cli import add_datasets_parser
 from pyterrier_hybrid.evaluation.cli import add_evaluate_parser
 from pyterrier_hybrid.experiments.cli import add_reproduce_parser, add_sweep_parser
 from pyterrier_hybrid.models.cli import add_model_parser
+from pyterrier_hybrid.retrieval.cli import add_index_parser
 from pyterrier_hybrid.training.cli import add_train_parser
 
 PARSERS = [add_datasets_parser, add_train_parser, add_evaluate_parser, add_model_parser, add_reproduce_parser,
-           add_sweep_parser]
+           add_sweep_parser, add_index_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

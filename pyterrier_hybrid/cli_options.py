@@ -175,11 +175,16 @@ def add_evaluation(parser: argparse.ArgumentParser, *, preset: bool) -> None:
                         help="evaluate the questions of this many random items against every candidate (default: "
                              + ("the preset's" if preset else "all") + ")")
     parser.add_argument("--with-context", action="store_true", help="candidates as sentence + paragraph")
-    parser.add_argument("--encode-batch-size", type=positive_int, default=None if preset else ENCODE_BATCH_SIZE,
-                        help=f"encoding batch size (default {ENCODE_BATCH_SIZE})")
     parser.add_argument("--eval-max-seq-length", type=int,
                         help="every dense system encodes at this length (default: " +
                              ("the preset's, 128" if preset else "the model's own") + ")")
+    add_encoding(parser, preset=preset)
+
+
+def add_encoding(parser: argparse.ArgumentParser, *, preset: bool) -> None:
+    """Encoding flags: batch size and precision."""
+    parser.add_argument("--encode-batch-size", type=positive_int, default=None if preset else ENCODE_BATCH_SIZE,
+                        help=f"encoding batch size (default {ENCODE_BATCH_SIZE})")
     parser.add_argument("--encode-precision", choices=ENCODE_PRECISIONS, default=None if preset else "fp32",
                         help="fp32 (default, exact), bf16 (bf16 weights), bf16-autocast, int8, onnx-int8, or auto "
                              "(bf16 where the CPU computes it natively, else fp32); see benchmarks/README.md")

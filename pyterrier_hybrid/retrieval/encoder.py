@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,42 +121,62 @@ class DenseEncoder(BiEncoder):
         """Embeddings (float32, one row per text) of queries, with the query prompt."""
         return self.encode(texts, self.query_prompt, self.model.encode_query, batch_size)
 
-    def encode_docs(self, texts: Iterable[str], batch_size: int | None = None) -> np.ndarray:
+    def encode_docs(self, texts: Iterable[str], batch_size: int | None = None, *, cache: bool = True) -> np.ndarray:
         """Embeddings (float32, one row per text) of documents, with the document prompt."""
-        return self.encode(texts, self.doc_prompt, self.model.encode_document, batch_size)
+        return self.encode(texts, self.doc_prompt, self.model.encode_document, batch_size, cache=cache)
 
     def encode(self, texts: Iterable[str], prompt: str, encode_fn: Callable | None = None,
-               batch_size: int | None = None) -> np.ndarray:
-        """Embeddings of ``texts`` with ``prompt``: cached rows, the rest encoded once each and cached."""
+               batch_size: int | None = None, *, cache: bool = True) -> np.ndarray:
+        """Embeddings of ``texts`` with ``prompt``: cached rows, the rest encoded once each and cached.
+
+        ``cache=False`` encodes every text and keeps nothing (a corpus too large for the cache's memory: see
+        ``retrieval.parts``); the vectors are those the cached path gives.
+        """
         texts = [str(t) for t in texts]
-        cache = self.cache_for(prompt)
-        keys = [text_key(t) for t in texts]
-        found = cache.get(keys)
-        missing = {k: t for k, t, v in zip(keys, texts, found) if v is None}
+        encode_fn, batch_size = encode_fn or self.model.encode, batch_size or self.batch_size
         self.stats.requested += len(texts)
+        if not cache:
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as the cached path orders them
+            out = np.empty((len(texts), self.embedding_dim), dtype=np.float32)
+            start = 0
+            for vecs in self._model_batches([texts[i] for i in order], prompt, encode_fn, batch_size):
+                out[order[start:start + len(vecs)]] = vecs
+                start += len(vecs)
+            return out
+        store = self.cache_for(prompt)
+        keys = [text_key(t) for t in texts]
+        found = store.get(keys)
+        missing = {k: t for k, t, v in zip(keys, texts, found) if v is None}
         self.stats.cache_hits += sum(v is not None for v in found)
         if missing:
-            self._encode_missing(cache, missing, prompt, encode_fn or self.model.encode, batch_size or self.batch_size)
+            self._encode_missing(store, missing, prompt, encode_fn, batch_size)
         if not texts:
             return np.empty((0, self.embedding_dim), dtype=np.float32)
-        return np.stack(cache.get(keys)).astype(np.float32, copy=False)
+        return np.stack(store.get(keys)).astype(np.float32, copy=False)
+
+    def _model_batches(self, texts: list[str], prompt: str, encode_fn: Callable, batch_size: int
+                       ) -> Iterator[np.ndarray]:
+        """The model's vectors of ``texts``, batch by batch, in order."""
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start:start + batch_size]
+            with encoding_context(self.fast, self.device.type):
+                vecs = encode_fn(batch, prompt=prompt, batch_size=len(batch), show_progress_bar=False,
+                                 convert_to_numpy=True)
+            self.stats.encoded += len(batch)
+            yield vecs
 
     def _encode_missing(self, cache: EmbeddingCache, missing: dict[bytes, str], prompt: str,
                         encode_fn: Callable, batch_size: int) -> None:
         # longest first, as SentenceTransformer.encode orders them, so batches pad as little as possible
         order = sorted(missing, key=lambda k: -len(missing[k]))
         bar = pt.tqdm(total=len(order), desc="encoding", unit="text", disable=not self.progress)
-        done: list[bytes] = []
-        vecs: list[np.ndarray] = []
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            with encoding_context(self.fast, self.device.type):
-                vecs.append(encode_fn([missing[k] for k in batch], prompt=prompt, batch_size=len(batch),
-                                      show_progress_bar=False, convert_to_numpy=True))
-            done += batch
-            self.stats.encoded += len(batch)
-            bar.update(len(batch))
-            if len(done) >= _FLUSH_EVERY or start + batch_size >= len(order):
+        done, vecs, start = [], [], 0
+        for batch_vecs in self._model_batches([missing[k] for k in order], prompt, encode_fn, batch_size):
+            done += order[start:start + len(batch_vecs)]
+            start += len(batch_vecs)
+            vecs.append(batch_vecs)
+            bar.update(len(batch_vecs))
+            if len(done) >= _FLUSH_EVERY or start == len(order):
                 cache.put(done, np.concatenate(vecs))
                 done, vecs = [], []
         bar.close()

@@ -10,7 +10,8 @@ hold a block of identical ids, e.g. an index of a single document (see ``_DocnoB
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Iterable
 from pathlib import Path
 
 import more_itertools
@@ -26,10 +27,10 @@ from datasets_ext import language_of
 from pyterrier_hybrid.core.atomic import atomic_directory, atomic_write_json
 from pyterrier_hybrid.core.keys import file_sha256
 from pyterrier_hybrid.retrieval.encoder import DenseEncoder
+from pyterrier_hybrid.retrieval.parts import DEFAULT_CHUNK_SIZE, CorpusParts, Shard, parts_folder
 from pyterrier_hybrid.retrieval.pool import PoolRetriever
 
 META_KEY = "pyterrier_hybrid"
-_ENCODE_CHUNK = 4096
 
 
 class DenseIndexError(ValueError):
@@ -127,9 +128,10 @@ class DenseIndex(FlexIndex):
         self._meta = meta  # read and checked here: FlexIndex's own reading accepts its format only
         self._checked = True
 
-    def indexer(self, *, mode: str = "create") -> DenseIndexer:
-        """An indexer that builds this index atomically (``mode``: ``create`` or ``overwrite``)."""
-        return DenseIndexer(self, mode=mode)
+    def indexer(self, *, mode: str = "create", **options) -> DenseIndexer:
+        """An indexer that builds this index atomically (``mode``: ``create`` or ``overwrite``); ``options``:
+        ``shard``, ``chunk_size``, ``wait_timeout`` (see ``DenseIndexer``)."""
+        return DenseIndexer(self, mode=mode, **options)
 
     def languages(self) -> dict[str, int]:
         """Number of documents per language in the index."""
@@ -155,19 +157,36 @@ class DenseIndex(FlexIndex):
         return PoolRetriever(self, pool, family=family, num_results=num_results, method=method, **params)
 
 
-class DenseIndexer(pt.Indexer):
-    """Builds a ``DenseIndex`` in a temporary folder and renames it into place when complete."""
+def _with_language(record: dict) -> dict:
+    """The record, once its docno is known to name a language (ValueError otherwise, before any encoding)."""
+    language_of(record["docno"])
+    return record
 
-    def __init__(self, index: DenseIndex, mode: str = "create"):
+
+class DenseIndexer(pt.Indexer):
+    """Builds a ``DenseIndex``: resumable, shardable encoding into parts (``retrieval.parts``), then the index
+    written in a temporary folder and renamed into place when complete."""
+
+    def __init__(self, index: DenseIndex, mode: str = "create", *, shard: Shard = Shard(),
+                 chunk_size: int = DEFAULT_CHUNK_SIZE, wait_timeout: float | None = None):
+        """``shard``: this process's share of the encoding (``Shard.from_env()`` under ``torchrun``); shard 0
+        waits up to ``wait_timeout`` seconds (None: as long as it takes) for the others' parts, then builds."""
         if mode not in ("create", "overwrite"):
             raise ValueError(f"unknown indexing mode {mode!r}; valid: create, overwrite")
-        self._index, self.mode = index, mode
+        self._index, self.mode, self.shard, self.wait_timeout = index, mode, shard, wait_timeout
+        self.parts = CorpusParts(parts_folder(index.index_path, index.encoder, chunk_size), index.encoder,
+                                 chunk_size)
 
     def __repr__(self) -> str:
-        return f"{self._index!r}.indexer(mode={self.mode!r})"
+        return f"{self._index!r}.indexer(mode={self.mode!r}, shard={self.shard!r})"
 
-    def index(self, inp: Iterable[dict] | pd.DataFrame) -> DenseIndex:
-        """Index documents with ``docno`` and ``doc_vec`` (or text, encoded with the index's encoder)."""
+    def index(self, inp: Iterable[dict] | pd.DataFrame, *, total: int | None = None) -> DenseIndex:
+        """Index documents with ``docno`` and ``doc_vec`` (or text, encoded with the index's encoder).
+
+        ``total``: the number of documents, for the progress bar's time left (taken from ``len(inp)`` if it
+        has one). An interrupted run leaves its finished parts: run it again to continue. With several shards,
+        each process returns once its parts are written, and shard 0 returns the built index.
+        """
         path = self._index.index_path
         if path.exists() and self.mode == "create":
             raise DenseIndexError(f"an index already exists at {str(path)!r}; use indexer(mode='overwrite') "
@@ -175,34 +194,29 @@ class DenseIndexer(pt.Indexer):
         records = more_itertools.peekable(inp.to_dict(orient="records") if isinstance(inp, pd.DataFrame) else inp)
         if not records:
             raise DenseIndexError(f"no documents to index into {str(path)!r}")
+        total = total if total is not None else (len(inp) if hasattr(inp, "__len__") else None)
+        progress = self._index.verbose or getattr(self._index.encoder, "progress", False)
+        chunks = self.parts.encode(map(_with_language, records), self.shard, total=total, progress=progress)
+        if self.shard.rank != 0:
+            return self._index
+        self.parts.wait(chunks, self.wait_timeout, progress=progress)
         with atomic_directory(path) as tmp:
-            langs: list[str] = []
-            total = len(inp) if hasattr(inp, "__len__") else None  # a known size gives the bar its time left
-            meta = self._write_flex(tmp, self._with_vectors(records, langs), total)
+            meta, langs = self._write_flex(tmp, self.parts.records(chunks), total if progress else None, progress)
             self._write_languages(tmp, meta, langs)
+        self.parts.remove()
         self._index._meta, self._index._docnos, self._index._dvecs = None, None, None
         self._index._cache.clear()
         self._index._checked = False
         return self._index
 
-    def _with_vectors(self, records: Iterable[dict], langs: list[str]) -> Iterator[dict]:
-        """Records with ``doc_vec`` (encoding texts in chunks where missing), noting each doc's language."""
-        encoder = self._index.encoder
-        for chunk in more_itertools.chunked(records, _ENCODE_CHUNK):
-            need = [r for r in chunk if r.get("doc_vec") is None]
-            if need and encoder is None:
-                raise DenseIndexError("documents without 'doc_vec' need an encoder: DenseIndex(path, encoder)")
-            encoded = iter(encoder.encode_docs([r[encoder.text_field] for r in need]) if need else ())
-            for r in chunk:
-                langs.append(language_of(r["docno"]))
-                vec = r["doc_vec"] if r.get("doc_vec") is not None else next(encoded)
-                yield {"docno": r["docno"], "doc_vec": np.asarray(vec, dtype=np.float32)}
-
-    def _write_flex(self, tmp: Path, records: Iterable[dict], total: int | None = None) -> dict:
-        """Write FlexIndex's files (``vecs.f4``, ``docnos.npids``, ``pt_meta.json``) into ``tmp``; return the meta."""
-        if self._index.verbose:
-            records = pt.tqdm(records, desc="indexing", unit="doc", total=total)
+    def _write_flex(self, tmp: Path, records: Iterable[dict], total: int | None, progress: bool
+                    ) -> tuple[dict, tuple[dict[str, int], np.ndarray]]:
+        """Write FlexIndex's files (``vecs.f4``, ``docnos.npids``, ``pt_meta.json``) into ``tmp``; return the meta
+        and each document's language (codes numbering the languages in order of appearance)."""
+        records = pt.tqdm(records, desc="indexing", unit="doc", total=total, disable=not progress)
         dim, count = None, 0
+        names: dict[str, int] = {}
+        codes = array("H")  # 2 bytes per document
         docnos = _DocnoBuilder(tmp / "docnos.npids")
         try:
             with open(tmp / "vecs.f4", "wb") as vecs:
@@ -215,6 +229,7 @@ class DenseIndexer(pt.Indexer):
                                          f"{vec.shape[0]}) at document {r['docno']!r}")
                     vecs.write(vec.astype(np.float32, copy=False).tobytes())
                     docnos.add(r["docno"])
+                    codes.append(names.setdefault(language_of(r["docno"]), len(names)))
                     count += 1
         except BaseException:
             docnos.fout.close()
@@ -224,14 +239,19 @@ class DenseIndexer(pt.Indexer):
         meta = {"type": DenseIndex.ARTIFACT_TYPE, "format": DenseIndex.ARTIFACT_FORMAT, "vec_size": dim,
                 "doc_count": count}
         atomic_write_json(tmp / "pt_meta.json", meta, indent=None)
-        return meta
+        return meta, (names, np.frombuffer(codes, dtype=np.uint16))
 
-    def _write_languages(self, tmp: Path, meta: dict, langs: Sequence[str]) -> None:
+    def _write_languages(self, tmp: Path, meta: dict, langs: tuple[dict[str, int], np.ndarray]) -> None:
+        """Write ``doc_langs.npy`` (codes numbering the languages in sorted order) and the index's own meta."""
         encoder = self._index.encoder
-        names, codes, counts = np.unique(np.array(langs), return_inverse=True, return_counts=True)
-        np.save(tmp / "doc_langs.npy", codes.astype(np.uint16))
+        names, first_seen = langs
+        order = sorted(names)
+        sorted_code = np.empty(len(names), dtype=np.uint16)
+        sorted_code[[names[name] for name in order]] = np.arange(len(order))
+        codes = sorted_code[first_seen]
+        np.save(tmp / "doc_langs.npy", codes)
         meta[META_KEY] = {
-            "languages": {str(n): int(c) for n, c in zip(names, counts)},
+            "languages": {name: int(n) for name, n in zip(order, np.bincount(codes, minlength=len(order)))},
             "doc_langs_sha256": file_sha256(tmp / "doc_langs.npy"),
             "fingerprint": None if encoder is None else encoder.fingerprint,
             "model": None if encoder is None else encoder.model_name,
