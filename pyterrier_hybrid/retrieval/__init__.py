@@ -13,5 +13,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "encoder": ("DenseEncoder", "EncodingStats"),
     "fingerprint": ("directory_fingerprint", "module_fingerprint"),
     "index": ("DenseIndex", "DenseIndexError", "DenseIndexer"),
+    "parts": ("CorpusParts", "Shard"),
     "pool": ("PoolRetriever", "resolve_pool"),
 })
