@@ -116,6 +116,7 @@ def child(path: str, model: str, args: argparse.Namespace) -> None:
         plans.append(time.perf_counter() - clock)
     out.update(rows=len(data), keys=pairs.n_keys, batches_per_epoch=len(sampler), plan_s=plans,
                rss_anon_before_training=memory.peak)
+    del sampler  # the trainer builds its own: keeping this one measured two samplers' sources while training
     small = ParallelQA(data.table.slice(0, args.baseline_items * len(data.languages)).combine_chunks(), "in memory")
     small_pairs = PairKeys(small)
     runs = {"memory-mapped": (pairs, dataset), "in-memory": (small_pairs, small_pairs.dataset())}
