@@ -25,6 +25,9 @@ def index_dtype(n: int) -> type:
 
 #: Items whose occurrence ranks :meth:`ItemIndex.ranks` sorts at a time.
 RANK_CHUNK = 1 << 20
+#: Up to this many occurrence layers, :func:`occurrence_layers` selects each layer's positions in one pass (half
+#: the memory of a sort's int64 order); beyond it (an item in very many rows), one stable sort.
+FEW_LAYERS = 32
 
 
 def take_batches(keys: np.ndarray, items: np.ndarray, batch_size: int, rng: np.random.Generator,
@@ -82,9 +85,11 @@ def occurrence_layers(items: np.ndarray, perm: np.ndarray | None = None, index: 
     if len(perm) == 0:
         return []
     rank = (index or ItemIndex(items)).ranks(perm)
+    counts = np.bincount(rank)
+    if len(counts) <= FEW_LAYERS:  # one pass per layer, positions kept in the index dtype (not argsort's int64)
+        return [np.flatnonzero(rank == r).astype(perm.dtype) for r in np.flatnonzero(counts)]
     order = np.argsort(rank, kind="stable")  # a radix sort for 16-bit ranks
-    bounds = np.flatnonzero(np.diff(rank[order])) + 1
-    return np.split(order, bounds)
+    return np.split(order, np.cumsum(counts)[:-1])
 
 
 def distinct_item_batches(keys: np.ndarray, items: np.ndarray, batch_size: int,

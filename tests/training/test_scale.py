@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import pickle
+from unittest import mock
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from pyterrier_hybrid.training import STRATEGIES, HybridBatchSampler, PairKeys, ParallelQA
-from pyterrier_hybrid.training import samplers
+from pyterrier_hybrid.training import batching, samplers
 from pyterrier_hybrid.training.batching import ItemIndex, occurrence_layers
 from pyterrier_hybrid.training.pairs import _KeyTexts
 
@@ -60,6 +61,9 @@ def test_occurrence_ranks_match_a_direct_count(items, seed):
     layers = occurrence_layers(items, perm)
     assert [sorted(layer.tolist()) == layer.tolist() for layer in layers] == [True] * len(layers)
     assert [len(set(shuffled[layer].tolist())) == len(layer) for layer in layers] == [True] * len(layers)
+    for few in (0, 10**6):  # one pass per layer and one stable sort give the same layers
+        with mock.patch.object(batching, "FEW_LAYERS", few):
+            assert [layer.tolist() for layer in occurrence_layers(items, perm)] == [layer.tolist() for layer in layers]
 
 
 def test_block_wise_stats_count_what_one_block_counts(monkeypatch):
