@@ -32,13 +32,16 @@ FEW_LAYERS = 32
 
 def take_batches(keys: np.ndarray, items: np.ndarray, batch_size: int, rng: np.random.Generator,
                  n: int, index: ItemIndex | None = None) -> np.ndarray:
-    """The first ``n`` batches of :func:`distinct_item_batches`, as an ``(n, batch_size)`` array."""
-    blocks, total = [], 0
+    """The first ``n`` batches of :func:`distinct_item_batches`, as an ``(n, batch_size)`` array (filled block by
+    block: no second copy of the plan)."""
+    out = np.empty((n, batch_size), dtype=keys.dtype)
     stream = distinct_item_batches(keys, items, batch_size, rng, index)
-    while total < n:
-        blocks.append(next(stream))
-        total += len(blocks[-1])
-    return np.concatenate(blocks)[:n] if blocks else np.zeros((0, batch_size), dtype=keys.dtype)
+    filled = 0
+    while filled < n:
+        block = next(stream)[:n - filled]
+        out[filled:filled + len(block)] = block
+        filled += len(block)
+    return out
 
 
 def permutation(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 #: Global batches whose languages and negatives are resolved at a time while an epoch is iterated.
 PLAN_BLOCK = 4096
+#: Batch types :func:`share_walk` decides per chunk of its draws.
+WALK_CHUNK = 1 << 16
 
 
 class BatchStats:
@@ -218,16 +220,17 @@ def share_walk(rng: np.random.Generator, n: int, alpha: float) -> np.ndarray:
     the first m away from ``alpha * m`` by a whole batch or more: every prefix holds round(alpha * m) +- 1."""
     is_xx = np.zeros(n, dtype=bool)
     draws = rng.random(n)
-    count, eps = 0, 1e-9
-    for i in range(n):
-        target = alpha * (i + 1)
-        if count - target <= -1 + eps:
-            take = True
-        elif count + 1 - target >= 1 - eps:
-            take = False
-        else:
-            take = bool(draws[i] < alpha)
-        is_xx[i], count = take, count + take
+    count, eps, i = 0, 1e-9, 0
+    for start in range(0, n, WALK_CHUNK):  # Python floats a chunk at a time: fast, and bounded memory
+        taken = []
+        for u in draws[start:start + WALK_CHUNK].tolist():
+            i += 1
+            target = alpha * i
+            # X-X when behind by a whole batch; else the draw, unless X-X would put it ahead by a whole batch
+            take = (count - target <= -1 + eps) or (count + 1 - target < 1 - eps and u < alpha)
+            taken.append(take)
+            count += take
+        is_xx[start:start + len(taken)] = taken
     return is_xx
 
 
