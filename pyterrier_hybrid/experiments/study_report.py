@@ -45,6 +45,15 @@ class StudyResult:
         return (per_seed.groupby(keys, sort=False)["value"].agg(mean="mean", std="std", seeds="count")
                 .reset_index())
 
+    def seeds_label(self, family: str) -> str:
+        """The seeds a family's fine-tuned systems hold: ``seed(s) 0 1 2`` when every system has the study's seeds,
+        else each system's own (a study still running; its mean ± sd then covers those seeds only)."""
+        tuned = self.per_query[(self.per_query["family"] == family) & (self.per_query["trained_on"] != "-")]
+        stored = {system: sorted(set(seeds)) for system, seeds in tuned.groupby("system", sort=False)["seed"]}
+        if all(seeds == sorted(self.config.seeds) for seeds in stored.values()):
+            return f"seed(s) {' '.join(map(str, self.config.seeds))}"
+        return "seeds stored: " + "; ".join(f"{system} {' '.join(map(str, seeds))}" for system, seeds in stored.items())
+
     def significance(self) -> pd.DataFrame:
         """Hybrid against every other system (see :func:`paired_tests`)."""
         others = [s for s in pd.unique(self.per_query["system"]) if s != DISPLAY_NAMES["hybrid"]]
@@ -86,12 +95,11 @@ class StudyResult:
         for family in pd.unique(self.per_query["family"]):
             trained_on = sorted(set(self.per_query.loc[self.per_query["family"] == family, "trained_on"]) - {"-"})
             langs = " ".join(sorted(set(self.per_query.loc[self.per_query["family"] == family, "query_lang"])))
-            seeds = " ".join(map(str, self.config.seeds))
             table = self.family_table(family, summary)
             where = (f"the questions of {self.config.training.held_out_items} {family} items held out of training "
                      "(recipe selection)" if self.config.held_out else family)
             lines += [f"## Evaluated on {where} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
-                      f"seed(s) {seeds}", "", markdown_table(table), ""]
+                      f"{self.seeds_label(family)}", "", markdown_table(table), ""]
             if any(kind.endswith(LEXICAL_MARK) for kind in table.index.get_level_values("kind")):
                 lines += [LEXICAL_NOTE, ""]
             significance = self.significance_table(family, tests) if len(tests) else pd.DataFrame()
@@ -127,7 +135,7 @@ class StudyResult:
         our significance tests (a claim holds when hybrid minus the baseline is >= 0, or < 0 but n.s.)."""
         model = Path(self.config.base_model.rstrip("/")).name
         lines = [f"Beside the paper (mAP per kind, macro over settings; rank distance in the multilingual pool; "
-                 f"ours: mean over seeds {' '.join(map(str, self.config.seeds))}):", "",
+                 f"ours: mean over the {self.seeds_label(family)}):", "",
                  markdown_table(paper_table(family, summary, model)), ""]
         claims = claims_table(tests, family) if len(tests) else pd.DataFrame()
         if len(claims):

@@ -81,3 +81,16 @@ def test_seen_and_unseen_languages_are_grouped_and_compared(tmp_path):
     assert "Seen and unseen languages" in result.markdown()
     result.save(tmp_path)
     assert (tmp_path / "heatmaps" / "xquad-r" / "hybrid_minus_X-X_AP.png").stat().st_size > 0
+
+
+def test_header_names_the_seeds_each_system_holds():
+    """A study still running: X-X has seeds 0 and 1, hybrid seed 0 only; the report must not claim 0 1 2."""
+    from pyterrier_hybrid.experiments import full_config
+    rng = np.random.default_rng(0)
+    values = pd.concat([per_query("xquad-r", ["X-X", "hybrid"], rng),
+                        per_query("xquad-r", ["X-X"], rng).assign(seed=1)])
+    provenance = {"command": "c", "commit": "x", "wall seconds": 1, "study seconds": 1}
+    running = StudyResult(full_config("model", seeds=(0, 1, 2)), values, provenance).markdown()
+    assert "seeds stored: X-X 0 1; hybrid 0" in running and "0 1 2" not in running
+    complete = StudyResult(full_config("model", seeds=(0, 1)), values[values["system"] == "X-X"], provenance)
+    assert "seed(s) 0 1\n" in complete.markdown()
