@@ -123,6 +123,9 @@ def ann_child(model: str, out: str, args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
+CHILD_ARGS = ("docs", "languages", "queries", "chunk_size", "threads")  # passed on to the child processes
+
+
 def run_child(mode: str, model: Path, out: Path, args: argparse.Namespace, kill_parts: int | None = None,
               parts_glob: tuple[Path, str] | None = None) -> tuple[dict | None, float]:
     cmd = [sys.executable, __file__, "--child", mode, "--model", str(model), "--out", str(out),
@@ -140,9 +143,6 @@ def run_child(mode: str, model: Path, out: Path, args: argparse.Namespace, kill_
     if proc.returncode:
         raise SystemExit(f"{mode} child failed ({proc.returncode})")
     return json.loads(stdout.strip().splitlines()[-1]), time.perf_counter() - start
-
-
-CHILD_ARGS = ("docs", "languages", "queries", "chunk_size", "threads")
 
 
 def main() -> None:

@@ -92,10 +92,10 @@ class CorpusParts:
             return None
 
     def _write(self, chunk: int, docnos: list[str], vecs: np.ndarray) -> None:
-        if chunk == 0 or not self.folder.exists():
+        described = self.folder / "namespace.json"  # what the folder's parts are, for a reader: written once
+        if not described.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(self.folder / "namespace.json", {"chunk_size": self.chunk_size,
-                                                               "encoder": repr(self.encoder)})
+            atomic_write_json(described, {"chunk_size": self.chunk_size, "encoder": repr(self.encoder)})
         buf = io.BytesIO()
         np.savez(buf, docnos=np.array(docnos, dtype=str), vecs=np.asarray(vecs, dtype=np.float32))
         atomic_write_bytes(self.path(chunk), buf.getvalue())
