@@ -129,7 +129,7 @@ def child(path: str, model: str, args: argparse.Namespace) -> None:
                 factory = lambda *a, keys=keys, **k: HybridBatchSampler(  # noqa: E731
                     *a, pairs=keys, stats=BatchStats(keys.data.languages), **k)
                 rate, _ = timed_run(model, ds, factory, args.steps, args.warmup_steps, args.batch_size, None, False,
-                                    tmp)
+                                    tmp, measure_loader=False)
                 rates[name].append(rate)
                 print(f"round {r + 1}/{args.rounds} {name}: {rate:.3f} steps/s", file=sys.stderr, flush=True)
     out.update(rates=rates, rss_anon_training=memory.window, rss_anon_peak=memory.peak)

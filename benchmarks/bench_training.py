@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import statistics
 import sys
@@ -72,8 +73,11 @@ def loader_ms_per_batch(trainer: SentenceTransformerTrainer, batches: int) -> fl
 
 
 def timed_run(model_dir: str, dataset, batch_sampler, steps: int, warmup: int, batch_size: int,
-              max_seq_length: int | None, freeze: bool, out: str) -> tuple[float, float]:
-    """One run: (steps/s of ``steps`` MNRL steps after ``warmup`` untimed ones, data loader ms per batch)."""
+              max_seq_length: int | None, freeze: bool, out: str, measure_loader: bool = True) -> tuple[float, float]:
+    """One run: (steps/s of ``steps`` MNRL steps after ``warmup`` untimed ones, data loader ms per batch, or NaN
+    without ``measure_loader``: the measured loader, its sampler and epoch plan stay referenced by the trainer's
+    accelerator while it trains, so a memory benchmark must not build it)."""
+    gc.collect()  # an earlier run's trainer (reference cycles) and its sampler go before this one is built
     model = SentenceTransformer(model_dir, device="cpu")
     if max_seq_length:
         model.max_seq_length = max_seq_length
@@ -85,7 +89,7 @@ def timed_run(model_dir: str, dataset, batch_sampler, steps: int, warmup: int, b
     clock = StepClock()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, callbacks=[clock],
                                          loss=MultipleNegativesRankingLoss(model))
-    loader_ms = loader_ms_per_batch(trainer, warmup + steps)
+    loader_ms = loader_ms_per_batch(trainer, warmup + steps) if measure_loader else float("nan")
     trainer.train()
     return steps / (clock.ends[-1] - clock.ends[warmup - 1]), loader_ms
 

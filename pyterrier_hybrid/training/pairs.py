@@ -33,6 +33,8 @@ from pyterrier_hybrid.training.parallel_qa import ParallelQA
 
 #: Keys written per Arrow record batch by :meth:`PairKeys.dataset`.
 KEY_CHUNK = 1 << 22
+#: Texts per bucket (about) that :func:`text_groups` sorts at a time.
+BUCKET_TEXTS = 1 << 23
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -43,14 +45,21 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _text_hashes(column, chunk: int = 1 << 20) -> np.ndarray:
-    """A 64-bit hash of every text of an Arrow column, computed a chunk at a time (pandas' ``hash_array``), so only
-    one chunk of texts is ever held as Python strings."""
+def _text_hashes(column, out: np.ndarray, chunk: int = 1 << 20) -> None:
+    """A 64-bit hash of every text of an Arrow column into ``out``, computed a chunk at a time (pandas'
+    ``hash_array``), so only one chunk of texts is ever held as Python strings."""
     import pandas as pd
-    out = np.empty(len(column), dtype=np.uint64)
     for start in range(0, len(column), chunk):
         texts = column.slice(start, chunk).to_numpy(zero_copy_only=False)
         out[start:start + len(texts)] = pd.util.hash_array(texts, categorize=False)
+
+
+def _top_bits(hashes: np.ndarray, bits: int, chunk: int = 1 << 22) -> np.ndarray:
+    """The top ``bits`` (<= 16) of each hash as uint16, a chunk at a time: 2 bytes a text, not 8."""
+    out = np.zeros(len(hashes), dtype=np.uint16)
+    if bits:
+        for start in range(0, len(hashes), chunk):
+            out[start:start + chunk] = hashes[start:start + chunk] >> np.uint64(64 - bits)
     return out
 
 
@@ -58,15 +67,18 @@ def text_groups(data: ParallelQA) -> np.ndarray:
     """Per item code, a group code: items are in one group when they share (transitively) an exact question or
     answer text, in any language (connected components of the items joined by a shared text).
 
-    Texts are compared by 64-bit hash, sorted in buckets of the hash's top bits, so memory stays a few bytes per
-    text at any scale. A hash collision can only join two groups (fewer ways to fill a batch), never let one text
-    into a batch twice: equal texts always hash equal."""
+    Texts are compared by 64-bit hash, sorted in buckets of the hash's top bits (about :data:`BUCKET_TEXTS` texts
+    each), so memory stays about 10 bytes per text at any scale (its hash and bucket). A hash collision can only
+    join two groups (fewer ways to fill a batch), never let one text into a batch twice: equal texts always hash
+    equal."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     rows, n_items = len(data), data.n_items
-    hashes = np.concatenate([_text_hashes(data.table["question"]), _text_hashes(data.table["answer"])])
-    bits = max(0, int(np.ceil(np.log2(max(1, len(hashes)) / (1 << 23)))))  # buckets of ~8M texts
-    top = hashes >> np.uint64(64 - bits) if bits else np.zeros(len(hashes), dtype=np.uint64)
+    hashes = np.empty(2 * rows, dtype=np.uint64)  # questions, then answers: filled in place, never concatenated
+    _text_hashes(data.table["question"], hashes[:rows])
+    _text_hashes(data.table["answer"], hashes[rows:])
+    bits = min(16, max(0, int(np.ceil(np.log2(max(1, len(hashes)) / BUCKET_TEXTS)))))
+    top = _top_bits(hashes, bits)
     sources, targets = [], []
     for bucket in range(1 << bits):
         positions = np.flatnonzero(top == bucket)

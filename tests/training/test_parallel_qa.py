@@ -72,3 +72,20 @@ def test_a_non_utf8_byte_names_its_file_and_line(tmp_path, suffix):
     load = ParallelQA.from_jsonl if suffix == "jsonl" else ParallelQA.from_csv
     with pytest.raises(ValueError, match=rf"qa.{suffix}:{len(lines)}: not UTF-8"):  # before: passed loading
         load(path)
+
+
+@pytest.mark.parametrize("bucket_texts", [1 << 23, 2])
+def test_text_groups_join_items_sharing_a_text_in_any_bucketing(monkeypatch, bucket_texts):
+    """Items sharing a question or answer (transitively, in any language) form one group, whether the hashes are
+    sorted in one bucket or in many (``BUCKET_TEXTS`` small forces the bucketed path of large data)."""
+    from pyterrier_hybrid.training import pairs
+    monkeypatch.setattr(pairs, "BUCKET_TEXTS", bucket_texts)
+    data = ParallelQA.from_records([
+        ("a", "en", "Q a", "shared answer"), ("b", "en", "Q b", "shared answer"),  # a, b: one answer
+        ("b", "de", "F b", "A b"), ("c", "de", "F b", "A c"),                     # b, c: one question in de
+        ("d", "en", "Q d", "A d"), ("e", "es", "Q e", "A e"), ("e", "en", "Q e en", "A e en")])
+    groups = pairs.text_groups(data)
+    by_item = dict(zip(data.item_ids, groups.tolist()))
+    assert by_item["a"] == by_item["b"] == by_item["c"]
+    assert len({by_item["a"], by_item["d"], by_item["e"]}) == 3
+    assert sorted(set(groups.tolist())) == [0, 1, 2]  # dense codes
