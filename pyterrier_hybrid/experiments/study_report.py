@@ -99,7 +99,8 @@ class StudyResult:
             where = (f"the questions of {self.config.training.held_out_items} {family} items held out of training "
                      "(recipe selection)" if self.config.held_out else family)
             lines += [f"## Evaluated on {where} ({langs}); fine-tuned on {', '.join(trained_on) or '-'}, "
-                      f"{self.seeds_label(family)}", "", markdown_table(table), ""]
+                      f"{self.seeds_label(family)}", "", markdown_table(table), "",
+                      f"![systems on {family}](systems_{family}.png)", ""]
             if any(kind.endswith(LEXICAL_MARK) for kind in table.index.get_level_values("kind")):
                 lines += [LEXICAL_NOTE, ""]
             significance = self.significance_table(family, tests) if len(tests) else pd.DataFrame()
@@ -144,8 +145,9 @@ class StudyResult:
         return lines
 
     def save(self, out_dir: str | Path) -> list[Path]:
-        """Write results.csv (per setting), summary.csv, significance.csv, results.md, provenance.json and
-        heatmaps/<family>/<system>_AP.png (seed-averaged) under ``out_dir``; return the paths."""
+        """Write results.csv (per setting), summary.csv, significance.csv, results.md, provenance.json,
+        systems_<family>.png (:func:`plot_systems`) and heatmaps/<family>/<system>_AP.png (seed-averaged) under
+        ``out_dir``; return the paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         settings = self.settings()
@@ -159,8 +161,47 @@ class StudyResult:
         paths[4].write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
         averaged = settings.groupby(["family", "system", "kind", "query_lang", "pool_lang", "measure"],
                                     sort=False)["value"].mean().reset_index()
+        summary = self.summary()
         for family, part in averaged.groupby("family", sort=False):
+            paths.append(plot_systems(summary[summary["family"] == family], out / f"systems_{family}.png"))
             paths += write_heatmaps(part, out / "heatmaps" / family, ["AP"])
             paths += write_delta_heatmaps(part, out / "heatmaps" / family, DISPLAY_NAMES["hybrid"], UNSEEN_BASELINES)
         return paths
 
+
+
+#: The panels of :func:`plot_systems`: (kind, measure, title).
+SYSTEM_PANELS = tuple((kind, "AP", f"{kind} mAP") for kind in KINDS) + (("multi", "RankDistance", "multi rank distance"),)
+
+
+def plot_systems(summary: pd.DataFrame, path: str | Path) -> Path:
+    """One family's fine-tuned systems side by side: mAP in each setting kind and rank distance in the
+    multilingual pool, a point per system with the spread over seeds as error bar; the zero-shot model's value in
+    each panel's title (it and BM25 are far from the fine-tuned systems, and in the tables)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    references = {DISPLAY_NAMES["bm25"], DISPLAY_NAMES["zero-shot"]}
+    systems = [s for s in DISPLAY_NAMES.values() if s in set(summary["system"]) - references]
+    fig, axes = plt.subplots(1, len(SYSTEM_PANELS), figsize=(3.2 * len(SYSTEM_PANELS), 3.6), squeeze=False)
+    for ax, (kind, measure, title) in zip(axes[0], SYSTEM_PANELS):
+        part = summary[(summary["kind"] == kind) & (summary["measure"] == measure)].set_index("system")
+        if part["mean"].isna().all():  # e.g. no multilingual pool evaluated
+            ax.set_visible(False)
+            continue
+        tuned = part.reindex(systems)
+        for i, system in enumerate(systems):
+            ax.errorbar([i], tuned.loc[[system], "mean"], yerr=tuned.loc[[system], "std"].fillna(0), fmt="o",
+                        capsize=4, color=f"C{i}")
+        ax.set_xticks(range(len(systems)), systems, rotation=35, ha="right")
+        ax.set_xlim(-0.6, len(systems) - 0.4)
+        zero_shot = part["mean"].get(DISPLAY_NAMES["zero-shot"])
+        ax.set_title(title if zero_shot is None else f"{title}\n(zero-shot {zero_shot:.{0 if measure == 'RankDistance' else 3}f})", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle(f"{summary['family'].iloc[0]}: mean ± sd over seeds")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

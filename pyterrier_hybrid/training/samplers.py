@@ -62,7 +62,8 @@ class BatchStats:
         self.types: Counter[str] = Counter()
         self.pairs = np.zeros((len(languages), len(languages)), dtype=np.int64)
         self.negatives: Counter[str] = Counter()
-        self._kinds: list[str] = []
+        self._kinds = np.zeros(0, dtype=np.uint8)  # the plan's batch types, as codes into self._names
+        self._names: tuple[str, ...] = ()
         self._folded = 0  # batches of the current plan folded in (or skipped) so far
         self._codes: list[np.ndarray] = []  # blocks of language-pair codes, one row per batch, not yet folded
         self._sources: list[np.ndarray] = []  # with hard negatives: blocks of counts per source, one row per batch
@@ -71,10 +72,11 @@ class BatchStats:
         self._start = 0  # position in the plan of the first batch to count
         self._skip = 0   # batches of the next plan trained before a resume
 
-    def start_epoch(self, kinds: list[str]) -> None:
-        """Register a plan: the kind of each batch (its languages follow block by block, :meth:`add_block`)."""
+    def start_epoch(self, kinds: np.ndarray, names: tuple[str, ...]) -> None:
+        """Register a plan: the type of each batch, as codes into ``names`` (one byte a batch, not a Python
+        string: plans run to millions of batches); its languages follow block by block (:meth:`add_block`)."""
         self._fold()
-        self._kinds, self._folded, self._codes, self._sources = kinds, 0, [], []
+        self._kinds, self._names, self._folded, self._codes, self._sources = kinds, names, 0, [], []
         self._start, self._skip = self._skip, 0
 
     def add_block(self, q_langs: np.ndarray, a_langs: np.ndarray, sources: np.ndarray | None = None) -> None:
@@ -124,7 +126,8 @@ class BatchStats:
         lo = self._start
         hi = lo + (max(0, self._yielded - lo) if self._consumed is None else self._consumed)
         done = min(hi, self._yielded)
-        self.types.update(self._kinds[self._folded + lo:self._folded + hi])
+        kinds = np.bincount(self._kinds[self._folded + lo:self._folded + hi], minlength=len(self._names))
+        self.types.update({name: int(n) for name, n in zip(self._names, kinds) if n})
         codes = np.concatenate(self._codes) if self._codes else np.zeros((0, 0), dtype=np.int32)
         self.pairs += np.bincount(codes[lo:hi].ravel(), minlength=size * size).reshape(size, size)
         self._codes = [codes[done:]] if len(codes) > done else []
@@ -273,8 +276,8 @@ class ParallelBatchSampler(DefaultBatchSampler):
         keys = self.pairs.cross_keys()
         return _Source(keys, self.pairs.group_of(keys), self.global_size, "cross-lingual set")
 
-    def _plan(self, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
-        """(kind of each global batch, global batches as rows) of one epoch."""
+    def _plan(self, rng: np.random.Generator) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+        """(type code of each global batch, the types' names, global batches as rows) of one epoch."""
         raise NotImplementedError
 
     def _n_global(self) -> int:
@@ -285,9 +288,9 @@ class ParallelBatchSampler(DefaultBatchSampler):
 
     def __iter__(self):
         self.pairs.seed, self.pairs.epoch = self.seed, self.epoch
-        kinds, batches = self._plan(np.random.default_rng([self.seed, self.epoch]))
-        kinds = [kind for kind in kinds for _ in range(self.world_size)]
-        self.stats.start_epoch(kinds)
+        kinds, names, batches = self._plan(np.random.default_rng([self.seed, self.epoch]))
+        kinds = np.repeat(kinds, self.world_size)
+        self.stats.start_epoch(kinds, names)
         negatives = self.pairs.negatives
         debug = logger.isEnabledFor(logging.DEBUG)
         for first in range(0, len(batches), PLAN_BLOCK):  # languages and negatives a block at a time: bounded memory
@@ -304,7 +307,7 @@ class ParallelBatchSampler(DefaultBatchSampler):
                 self.stats.count_batch()
                 if debug:
                     position = first * self.world_size + i
-                    logger.debug("epoch %d batch %d: %s %s", self.epoch, position, kinds[position],
+                    logger.debug("epoch %d batch %d: %s %s", self.epoch, position, names[kinds[position]],
                                  self._langs(q_langs[i], a_langs[i]))
                 yield batch
 
@@ -327,7 +330,7 @@ class _SingleTypeBatchSampler(ParallelBatchSampler):
         return self.source.count
 
     def _plan(self, rng):
-        return [self.strategy] * self.source.count, self.source.take(rng, self.source.count)
+        return np.zeros(self.source.count, dtype=np.uint8), (self.strategy,), self.source.take(rng, self.source.count)
 
 
 class XXBatchSampler(_SingleTypeBatchSampler):
@@ -396,7 +399,7 @@ class HybridBatchSampler(ParallelBatchSampler):
             batches[is_xx] = self.xx.take(rng, int(is_xx.sum()))
         if not is_xx.all():
             batches[~is_xx] = self.xy.take(rng, int((~is_xx).sum()))
-        return [self.xx_kind if t else "xy" for t in is_xx.tolist()], batches
+        return (~is_xx).view(np.uint8), (self.xx_kind, "xy"), batches
 
 
 def mix_batches(batches: np.ndarray, groups: np.ndarray, rng: np.random.Generator, rounds: int = 8) -> np.ndarray:
@@ -425,9 +428,9 @@ class RandomBatchSampler(HybridBatchSampler):
     strategy = "random"
 
     def _plan(self, rng):
-        _, batches = super()._plan(rng)
+        _, _, batches = super()._plan(rng)
         mixed = mix_batches(batches, self.pairs.group_of(batches.ravel()), rng)
-        return [self.strategy] * len(mixed), mixed
+        return np.zeros(len(mixed), dtype=np.uint8), (self.strategy,), mixed
 
 
 #: Strategy name -> sampler class, from the one table of strategies (``training.config.STRATEGIES``).

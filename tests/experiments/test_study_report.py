@@ -81,6 +81,7 @@ def test_seen_and_unseen_languages_are_grouped_and_compared(tmp_path):
     assert "Seen and unseen languages" in result.markdown()
     result.save(tmp_path)
     assert (tmp_path / "heatmaps" / "xquad-r" / "hybrid_minus_X-X_AP.png").stat().st_size > 0
+    assert (tmp_path / "systems_xquad-r.png").stat().st_size > 0
 
 
 def test_header_names_the_seeds_each_system_holds():
