@@ -9,7 +9,9 @@ Prints, measured in this run:
    writes) and of each fast mode, on XQuAD-R sentences of ``--languages`` encoded as documents
    ("passage: "). The methods run interleaved, round by round, each round on an empty cache (the models are
    prepared once, untimed), so contention from other jobs on a shared machine hits all of them alike; the
-   ratios are ratios of the medians over the rounds. Also the cosine of each fast mode's vectors to fp32's.
+   ratios are ratios of the medians over the rounds. Also the cosine of each fast mode's vectors to fp32's,
+   and each method's achieved GFLOPS (the transformer's matrix products counted at each text's exact token
+   length) against the CPU's fp32 GEMM peak measured in the same run (the distance to the machine's limit).
 2. unless ``--no-map``: the XQuAD-R matrix restricted to ``--languages`` (every mono, cross and multi setting
    among them) for fp32 and each fast mode: macro mAP per setting kind and its difference to fp32. These
    embeddings go through the persistent cache (``--cache``, default the user's), so a re-run encodes nothing.
@@ -47,6 +49,30 @@ def load_texts(n: int, languages: list[str]) -> list[str]:
     return texts
 
 
+def gemm_gflops(n: int = 1024, seconds: float = 1.0) -> float:
+    """fp32 GEMM throughput of this CPU with torch's threads: the best of repeated n x n products."""
+    import torch
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)  # warm-up
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n ** 3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def encoding_flops(model, texts: list[str]) -> float:
+    """Floating-point operations of the transformer's matrix products for ``texts`` as documents, at each
+    text's exact token length L (no padding): per layer the Q, K, V and output projections (4 x 2 L h^2), the
+    feed-forward pair (2 x 2 L h i) and attention's scores and weighted sum (2 x 2 L^2 h)."""
+    config = model[0].auto_model.config
+    h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
+    tokens = model.tokenizer([PROMPT + t for t in texts], truncation=True, max_length=model.max_seq_length)
+    lengths = np.array([len(ids) for ids in tokens["input_ids"]], dtype=np.float64)
+    return float(layers * (8 * lengths * h * h + 4 * lengths * h * i + 4 * lengths ** 2 * h).sum())
+
+
 def time_encoding(args, texts: list[str], work: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -68,6 +94,7 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
                **{f"ours {m}": (lambda rnd, m=m: run_ours(m, rnd)) for m in ours}}
     for name, run in methods.items():  # warm-up (first-call allocations, oneDNN kernel creation)
         run(-1)
+    peak_before = gemm_gflops()  # measured before and after the rounds; the higher counts
     seconds: dict[str, list[float]] = {name: [] for name in methods}
     vecs = {}
     for rnd in range(args.rounds):
@@ -80,14 +107,21 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
         print(f"  round {rnd}: texts/s  " + " | ".join(line), flush=True)
 
     import torch
+
+    from pyterrier_hybrid.core.cpu import cpu_label
+    peak = max(gemm_gflops(), peak_before)
+    flops = encoding_flops(raw, texts)
     median = {name: statistics.median(s) for name, s in seconds.items()}
     raw_s, exact_s = median["SentenceTransformer.encode"], median["ours fp32"]
     print(f"\nencoding: {len(texts)} sentences ({' '.join(args.languages)}), batch size {args.batch_size}, "
-          f"median of {args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}")
+          f"median of {args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}; CPU: {cpu_label()}")
+    print(f"  fp32 GEMM peak (1024 x 1024, best of 1 s, before and after the rounds): {peak:.0f} GFLOPS; "
+          f"the texts' matrix products at exact lengths: {flops / 1e9:.1f} GFLOP")
     for name, s in median.items():
         spread = f"[{len(texts) / max(seconds[name]):.1f}-{len(texts) / min(seconds[name]):.1f}]"
         line = (f"  {name:28s} {len(texts) / s:7.1f} texts/s {spread:15s} vs raw {raw_s / s:5.2f}x   "
-                f"vs ours fp32 {exact_s / s:5.2f}x")
+                f"vs ours fp32 {exact_s / s:5.2f}x   {flops / s / 1e9:6.1f} GFLOPS = {flops / s / 1e9 / peak:.2f} of "
+                "the fp32 GEMM peak")
         if name.startswith("ours") and name != "ours fp32":
             cos = (vecs[name] * vecs["ours fp32"]).sum(1)
             line += f"   cosine to fp32 mean {cos.mean():.6f} min {cos.min():.6f}"

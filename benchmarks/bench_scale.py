@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -166,8 +165,8 @@ def main() -> None:
         command = [sys.executable, __file__, *sys.argv[1:], "--child", str(path), "--model", model]
         result = json.loads(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout.splitlines()[-1])
     medians = {name: statistics.median(values) for name, values in result["rates"].items()}
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    print(f"CPU: {cpu}, {os.cpu_count()} cores; torch threads {args.threads}")
+    from pyterrier_hybrid.core.cpu import cpu_label
+    print(f"CPU: {cpu_label()}; torch threads {args.threads}")
     print(f"rows {result['rows']:,} ({args.items:,} items x {args.languages} languages), keys {result['keys']:,}, "
           f"hybrid batches per epoch {result['batches_per_epoch']:,}")
     print(f"load (memory-mapped) {result['load_s']:.1f} s, pair keys (text groups) {result['pair_keys_s']:.1f} s, "

@@ -118,10 +118,8 @@ def main() -> None:
         stdout = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
         results[variant] = json.loads(stdout.strip().splitlines()[-1])
         print(f"{variant}: done", file=sys.stderr, flush=True)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
-    isa = "AMX" if "amx_bf16" in flags else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "?"
-    print(f"CPU: {cpu} ({isa}), {os.cpu_count()} cores; model {args.model}; batch {args.batch_size}, length "
+    from pyterrier_hybrid.core.cpu import cpu_label
+    print(f"CPU: {cpu_label()}; model {args.model}; batch {args.batch_size}, length "
           f"{args.max_seq_length}, {args.strategy}, hard negatives {args.hard_negatives}; mean ms per step over "
           f"steps {args.warmup_steps + 1}-{args.warmup_steps + args.steps}")
     print("| variant | threads | data | forward | backward | optimizer | step | steps/s vs eager | max abs dloss |")
