@@ -106,21 +106,27 @@ def distinct_item_batches(keys: np.ndarray, items: np.ndarray, batch_size: int,
     carry_items = items[:0]
     while True:
         perm = permutation(rng, len(keys))
-        layers = occurrence_layers(items, perm, index)
-        n_distinct = len(layers[0]) if layers else 0  # the first layer holds each distinct item once
+        if index.max_size <= 1:  # every item once (e.g. one language's rows): one layer, the shuffled order itself
+            layers: list = [slice(None)] if len(perm) else []
+            n_distinct = len(perm)
+        else:
+            layers = occurrence_layers(items, perm, index)
+            n_distinct = len(layers[0]) if layers else 0  # the first layer holds each distinct item once
         if n_distinct < batch_size:
             raise ValueError(f"{n_distinct} distinct items cannot fill a batch of {batch_size}")
         for layer in layers:
-            layer_keys, layer_items = keys[perm[layer]], items[perm[layer]]
+            rows = perm[layer]  # the layer's rows of keys / items, in shuffled order
             if len(carry):
-                free = np.flatnonzero(~np.isin(layer_items, carry_items))[:batch_size - len(carry)]
-                carry = np.concatenate([carry, layer_keys[free]])
-                carry_items = np.concatenate([carry_items, layer_items[free]])
-                layer_keys, layer_items = np.delete(layer_keys, free), np.delete(layer_items, free)
+                # a layer holds each carried item at most once, so its first batch_size rows hold enough others
+                head = rows[:batch_size]
+                free = np.flatnonzero(~np.isin(items[head], carry_items))[:batch_size - len(carry)]
+                carry = np.concatenate([carry, keys[head[free]]])
+                carry_items = np.concatenate([carry_items, items[head[free]]])
+                rows = np.delete(rows, free)
                 if len(carry) < batch_size:
                     continue
                 yield carry[None, :]
                 carry, carry_items = keys[:0], items[:0]
-            n_full = len(layer_keys) // batch_size * batch_size
-            yield layer_keys[:n_full].reshape(-1, batch_size)
-            carry, carry_items = layer_keys[n_full:], layer_items[n_full:]
+            n_full = len(rows) // batch_size * batch_size
+            yield keys[rows[:n_full]].reshape(-1, batch_size)
+            carry, carry_items = keys[rows[n_full:]], items[rows[n_full:]]
