@@ -60,6 +60,19 @@ def _run_codes(column: pa.ChunkedArray) -> np.ndarray:
     return codes
 
 
+def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, list[list[int] | np.ndarray], list[memoryview]]:
+    """(first row of each chunk, each chunk's value offsets, each chunk's UTF-8 bytes) of a null-free string
+    column, as zero-copy views of its Arrow buffers (a sliced chunk's offsets start at its own offset)."""
+    starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    offsets, data = [], []
+    for chunk in column.chunks:
+        _, offset_buffer, data_buffer = chunk.buffers()
+        dtype = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets.append(np.frombuffer(offset_buffer, dtype=dtype)[chunk.offset:chunk.offset + len(chunk) + 1])
+        data.append(memoryview(data_buffer) if data_buffer is not None else memoryview(b""))
+    return starts, offsets, data
+
+
 class ParallelQA:
     """A collection of parallel QA items (columns ``item_id``, ``lang``, ``question``, ``answer``; optionally
     ``answer_id`` and ``negative``). ``pool``: ``(family, with_context)`` when the answers are candidates of an
@@ -91,7 +104,7 @@ class ParallelQA:
         self.source = source
         self.pool = pool
         self.reserved = reserved
-        self._chunk_starts: dict[str, np.ndarray] = {}  # per column, the first row of each chunk (texts())
+        self._buffers: dict[str, tuple] = {}  # per text column, its chunks' starts, offsets and bytes (texts())
         self.item_codes = _run_codes(table["item_id"])
         self.languages: tuple[str, ...] = tuple(sorted(pc.unique(table["lang"]).to_pylist()))
         codes = pc.index_in(table["lang"], pa.array(self.languages, table["lang"].type)).to_numpy()
@@ -167,23 +180,17 @@ class ParallelQA:
 
     # ---- views and statistics ---------------------------------------------------------------
     def texts(self, column: str, rows: np.ndarray) -> list[str]:
-        """The texts of ``column`` at ``rows``, taken chunk by chunk: ``ChunkedArray.take`` would first join the
-        chunks, copying a memory-mapped column whole (and failing past 2 GB of ``string`` data)."""
-        values = self.table[column]
-        if values.num_chunks == 1:
-            return values.chunk(0).take(pa.array(rows, pa.int64())).to_pylist()
-        if column not in self._chunk_starts:
-            self._chunk_starts[column] = np.cumsum([0] + [len(chunk) for chunk in values.chunks])
-        starts = self._chunk_starts[column]
+        """The texts of ``column`` at ``rows``, read straight from the Arrow buffers (offsets and UTF-8 bytes, zero
+        copy): a batch's few texts cost about a microsecond each, where a ``take`` per chunk cost ~1 ms a batch on
+        memory-mapped data of many chunks (and ``ChunkedArray.take`` would copy a memory-mapped column whole)."""
+        if column not in self._buffers:
+            self._buffers[column] = _string_buffers(self.table[column])
+        starts, offsets, data = self._buffers[column]
         rows = np.asarray(rows, dtype=np.int64)
         chunk_of = np.searchsorted(starts, rows, side="right") - 1
-        out: list[str] = [""] * len(rows)
-        for chunk in np.unique(chunk_of).tolist():
-            at = np.flatnonzero(chunk_of == chunk)
-            taken = values.chunk(chunk).take(pa.array(rows[at] - starts[chunk])).to_pylist()
-            for i, text in zip(at.tolist(), taken):
-                out[i] = text
-        return out
+        local = rows - starts[chunk_of]
+        return [str(data[c][offsets[c][i]:offsets[c][i + 1]], "utf-8")
+                for c, i in zip(chunk_of.tolist(), local.tolist())]
 
     def __len__(self) -> int:
         return len(self.table)

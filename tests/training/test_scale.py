@@ -106,13 +106,18 @@ def test_a_dataset_loaded_from_disk_stays_memory_mapped(tmp_path):
     assert data.table["question"].to_pylist() == rows["question"]
 
 
-def test_texts_are_taken_chunk_by_chunk_in_order():
-    rows = [(f"{i:03d}", lang, f"q{i}{lang}", f"a{i}{lang}") for i in range(50) for lang in ("de", "en")]
+@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
+def test_texts_are_read_from_sliced_chunks_in_order(text_type):
+    """Texts come from the Arrow buffers: chunks that are slices of one buffer (offset > 0), 32- and 64-bit offsets,
+    multi-byte UTF-8 and empty strings all read back as Arrow gives them."""
+    rows = [(f"{i:03d}", lang, f"q{i}{lang} ü中" * (i % 3), f"a{i}{lang}") for i in range(50) for lang in ("de", "en")]
     table = ParallelQA.from_records(rows).table
+    table = table.set_column(2, "question", table["question"].cast(text_type))
     chunked = ParallelQA(pa.Table.from_batches(table.to_batches(max_chunksize=7)))
-    assert chunked.table["question"].num_chunks > 1
+    assert chunked.table["question"].num_chunks > 1 and chunked.table["question"].type == text_type
     wanted = np.array([99, 0, 7, 6, 13, 14, 50, 7])
     assert chunked.texts("question", wanted) == [table["question"][int(i)].as_py() for i in wanted]
+    assert "" in chunked.texts("question", wanted) and "ü中" in chunked.texts("question", [99])[0]
     assert PairKeys(chunked).pair_texts([0, 99])["positive"] == ["a0de", "a49en"]
 
 
