@@ -168,7 +168,7 @@ def main() -> None:
                         help="IVF lists searched; several values reuse one built index")
     parser.add_argument("--ivfpq-m", type=int, default=None,
                         help="IVF-PQ sub-quantisers, bytes per vector (ann.py's default: dim / 8)")
-    parser.add_argument("--ivfpq-refine", type=int, nargs="+", default=[1, 4],
+    parser.add_argument("--ivfpq-refine", type=int, nargs="+", default=[1, 4, 16, 64],
                         help="IVF-PQ: refine x k candidates re-scored exactly (1: codes only)")
     parser.add_argument("--hnsw-ef-search", type=int, nargs="+", default=[64, 128],
                         help="HNSW search breadth; several values reuse one built index")

@@ -29,7 +29,7 @@ _BLAS_THRESHOLD = 20  # queries per search from which faiss uses BLAS (its defau
 #: ``n_bits``: bits per code, lowered to what a small language's sample can train (2^bits <= its rows).
 DEFAULTS = {"exact": {}, "hnsw": {"neighbours": 32, "ef_construction": 40, "ef_search": 128},
             "ivf": {"n_list": None, "n_probe": 16, "train_size": 262144},
-            "ivfpq": {"n_list": None, "m": None, "n_bits": 8, "n_probe": 16, "train_size": 262144, "refine": 4}}
+            "ivfpq": {"n_list": None, "m": None, "n_bits": 8, "n_probe": 16, "train_size": 262144, "refine": 16}}
 SEARCH_PARAMS = frozenset({"ef_search", "n_probe", "refine"})  # set at search time: not part of a saved index's identity
 ADD_CHUNK = 65536  # rows read from the vectors and added per call while building
 _REFINE_FLOATS = 1 << 24  # candidate vector floats (64 MB) re-scored at once by an ivfpq search
