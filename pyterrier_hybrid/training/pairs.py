@@ -100,8 +100,9 @@ _LIVE: weakref.WeakValueDictionary[str, PairKeys] = weakref.WeakValueDictionary(
 
 
 class _KeyTexts:
-    """The key dataset's transform (keys -> texts of its PairKeys). It pickles as its PairKeys' token alone, so
-    ``datasets`` fingerprints it without serialising the data (which took minutes and gigabytes at scale)."""
+    """The key dataset's transform (keys -> texts of its PairKeys). It pickles as its PairKeys' token alone
+    (:meth:`PairKeys.__reduce__`), so ``datasets`` fingerprints it without serialising the data (which took
+    minutes and gigabytes at scale)."""
 
     def __init__(self, pairs: PairKeys):
         self.pairs = pairs
@@ -110,15 +111,15 @@ class _KeyTexts:
         return self.pairs.texts(batch["key"])
 
     def __reduce__(self):
-        return _live_key_texts, (self.pairs.token,)
+        return _KeyTexts, (self.pairs,)
 
 
-def _live_key_texts(token: str) -> _KeyTexts:
+def _live_pair_keys(token: str) -> PairKeys:
     pairs = _LIVE.get(token)
     if pairs is None:
-        raise RuntimeError("a PairKeys dataset was unpickled in a process that does not hold its PairKeys: "
+        raise RuntimeError("a PairKeys (or its dataset) was unpickled in a process that does not hold it: "
                            "train with dataloader_num_workers=0, or workers started by fork")
-    return _KeyTexts(pairs)
+    return pairs
 
 
 class PairKeys:
@@ -141,6 +142,12 @@ class PairKeys:
         self.negatives = None  # a HardNegatives, when the pairs are trained as triplets (set by its owner)
         self.token = f"pyterrier-hybrid pair keys {uuid.uuid4().hex}"
         _LIVE[self.token] = self
+
+    def __reduce__(self):
+        """Pickled as its token, a reference to the live object: the trainer saves its arguments with every
+        checkpoint (``torch.save(args)``), and those hold the batch sampler's PairKeys, which would otherwise
+        write the whole training data (gigabytes at scale) into each checkpoint."""
+        return _live_pair_keys, (self.token,)
 
     @property
     def n_mono(self) -> int:

@@ -192,6 +192,10 @@ class ParallelQA:
         return [str(data[c][offsets[c][i]:offsets[c][i + 1]], "utf-8")
                 for c, i in zip(chunk_of.tolist(), local.tolist())]
 
+    def __getstate__(self) -> dict:
+        """Pickled without the buffer views :meth:`texts` keeps (memoryviews do not pickle; they are rebuilt)."""
+        return {**self.__dict__, "_buffers": {}}
+
     def __len__(self) -> int:
         return len(self.table)
 

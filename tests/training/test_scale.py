@@ -119,6 +119,8 @@ def test_texts_are_read_from_sliced_chunks_in_order(text_type):
     assert chunked.texts("question", wanted) == [table["question"][int(i)].as_py() for i in wanted]
     assert "" in chunked.texts("question", wanted) and "ü中" in chunked.texts("question", [99])[0]
     assert PairKeys(chunked).pair_texts([0, 99])["positive"] == ["a0de", "a49en"]
+    again = pickle.loads(pickle.dumps(chunked))  # the buffer views are not pickled (a checkpoint pickles the data)
+    assert again.texts("question", wanted) == chunked.texts("question", wanted)
 
 
 def test_unsorted_arrow_data_is_sorted_and_a_repeated_pair_refused(tmp_path):
@@ -138,10 +140,13 @@ def test_key_dataset_transform_pickles_by_reference():
     assert len(blob) < 300  # the token, not the data (datasets fingerprints the transform by pickling it)
     assert pickle.loads(blob)({"key": [0, 1]}) == pairs.texts([0, 1])
     assert pairs.dataset()[[0, 1]] == pairs.texts([0, 1])
+    keys_blob = pickle.dumps(pairs)  # as the trainer's saved arguments hold it (the batch sampler's partial)
+    assert len(keys_blob) < 300 and pickle.loads(keys_blob) is pairs
     del pairs, transform
     gc.collect()
-    with pytest.raises(RuntimeError, match="dataloader_num_workers=0"):
-        pickle.loads(blob)
+    for stale in (blob, keys_blob):
+        with pytest.raises(RuntimeError, match="dataloader_num_workers=0"):
+            pickle.loads(stale)
 
 
 def test_fully_parallel_data_keeps_no_copy_of_its_cross_rows():
