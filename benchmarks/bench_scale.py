@@ -11,8 +11,7 @@ in a fresh process so that its memory is its own:
 * plans epochs of hybrid batches (batch 16), timing each (target <= 30 s);
 * trains the same model (default: the tiny test model) on the memory-mapped data and on a small in-memory
   ``ParallelQA`` (the last ``--baseline-items`` items: texts of the same token lengths), interleaved over
-  ``--rounds`` rounds, and gives
-  the ratio of their median steps/s (target >= 0.98);
+  ``--rounds`` rounds, and gives the ratio of their median steps/s (target >= 0.98);
 * samples the process's anonymous resident memory (``RssAnon``: not the memory-mapped texts, which the kernel
   can drop) every 20 ms and prints its peak overall and while training (target <= 4 GB).
 """
