@@ -169,9 +169,9 @@ class StudyResult:
         return paths
 
 
-
 #: The panels of :func:`plot_systems`: (kind, measure, title).
-SYSTEM_PANELS = tuple((kind, "AP", f"{kind} mAP") for kind in KINDS) + (("multi", "RankDistance", "multi rank distance"),)
+SYSTEM_PANELS = (*((kind, "AP", f"{kind} mAP") for kind in KINDS),
+                 ("multi", "RankDistance", "multi rank distance"))
 
 
 def plot_systems(summary: pd.DataFrame, path: str | Path) -> Path:
@@ -197,7 +197,8 @@ def plot_systems(summary: pd.DataFrame, path: str | Path) -> Path:
         ax.set_xticks(range(len(systems)), systems, rotation=35, ha="right")
         ax.set_xlim(-0.6, len(systems) - 0.4)
         zero_shot = part["mean"].get(DISPLAY_NAMES["zero-shot"])
-        ax.set_title(title if zero_shot is None else f"{title}\n(zero-shot {zero_shot:.{0 if measure == 'RankDistance' else 3}f})", fontsize=10)
+        digits = 0 if measure == "RankDistance" else 3
+        ax.set_title(title if zero_shot is None else f"{title}\n(zero-shot {zero_shot:.{digits}f})", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"{summary['family'].iloc[0]}: mean ± sd over seeds")
     fig.tight_layout()

@@ -107,7 +107,7 @@ def distinct_item_batches(keys: np.ndarray, items: np.ndarray, batch_size: int,
     while True:
         perm = permutation(rng, len(keys))
         if index.max_size <= 1:  # every item once (e.g. one language's rows): one layer, the shuffled order itself
-            layers: list = [slice(None)] if len(perm) else []
+            layers: list = [slice(None)]
             n_distinct = len(perm)
         else:
             layers = occurrence_layers(items, perm, index)

@@ -110,9 +110,6 @@ class _KeyTexts:
     def __call__(self, batch: dict) -> dict[str, list[str]]:
         return self.pairs.texts(batch["key"])
 
-    def __reduce__(self):
-        return _KeyTexts, (self.pairs,)
-
 
 def _live_pair_keys(token: str) -> PairKeys:
     pairs = _LIVE.get(token)

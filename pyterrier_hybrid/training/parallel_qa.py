@@ -60,7 +60,7 @@ def _run_codes(column: pa.ChunkedArray) -> np.ndarray:
     return codes
 
 
-def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, list[list[int] | np.ndarray], list[memoryview]]:
+def _string_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, list[np.ndarray], list[memoryview]]:
     """(first row of each chunk, each chunk's value offsets, each chunk's UTF-8 bytes) of a null-free string
     column, as zero-copy views of its Arrow buffers (a sliced chunk's offsets start at its own offset)."""
     starts = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
