@@ -23,6 +23,7 @@ from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, make_fa
 from pyterrier_hybrid.retrieval.fingerprint import directory_fingerprint, module_fingerprint
 
 _FLUSH_EVERY = 1024  # texts per cache shard: an interrupted run loses at most this much work
+_SAME_LENGTH = 0.8  # a batch's shortest text has at least this share of its longest one's tokens
 
 
 @dataclass
@@ -136,12 +137,9 @@ class DenseEncoder(BiEncoder):
         encode_fn, batch_size = encode_fn or self.model.encode, batch_size or self.batch_size
         self.stats.requested += len(texts)
         if not cache:
-            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as the cached path orders them
             out = np.empty((len(texts), self.embedding_dim), dtype=np.float32)
-            start = 0
-            for vecs in self._model_batches([texts[i] for i in order], prompt, encode_fn, batch_size):
-                out[order[start:start + len(vecs)]] = vecs
-                start += len(vecs)
+            for positions, vecs in self._model_batches(texts, prompt, encode_fn, batch_size):  # as the cached path
+                out[positions] = vecs
             return out
         store = self.cache_for(prompt)
         keys = [text_key(t) for t in texts]
@@ -154,29 +152,48 @@ class DenseEncoder(BiEncoder):
             return np.empty((0, self.embedding_dim), dtype=np.float32)
         return np.stack(store.get(keys)).astype(np.float32, copy=False)
 
+    def _length_batches(self, texts: list[str], batch_size: int) -> list[list[int]]:
+        """Positions of ``texts`` in batches, longest first by token count (clipped at the maximum length); a batch
+        ends when full or at a text with under ``_SAME_LENGTH`` of its first text's tokens, so little is padding.
+
+        ``SentenceTransformer.encode`` orders by characters and cuts every ``batch_size``: that puts a Chinese
+        sentence beside an English one of as many characters and a third of the tokens, and on XQuAD-R en/de/zh
+        43% of the encoded tokens were padding (``benchmarks/bench_encoding.py``; the vectors are the same).
+        """
+        tokenizer = getattr(self.model, "tokenizer", None)
+        if tokenizer is None or not texts:
+            lengths = [len(t) for t in texts]
+        else:
+            lengths = tokenizer(texts, truncation=True, max_length=self.max_seq_length, return_length=True,
+                                return_attention_mask=False, return_token_type_ids=False)["length"]
+        batches: list[list[int]] = []
+        for i in sorted(range(len(texts)), key=lambda i: (-lengths[i], -len(texts[i]))):
+            if not batches or len(batches[-1]) == batch_size or lengths[i] < _SAME_LENGTH * lengths[batches[-1][0]]:
+                batches.append([])
+            batches[-1].append(i)
+        return batches
+
     def _model_batches(self, texts: list[str], prompt: str, encode_fn: Callable, batch_size: int
-                       ) -> Iterator[np.ndarray]:
-        """The model's vectors of ``texts``, batch by batch, in order."""
-        for start in range(0, len(texts), batch_size):
-            batch = texts[start:start + batch_size]
+                       ) -> Iterator[tuple[list[int], np.ndarray]]:
+        """The model's vectors of ``texts``, batch by batch (see ``_length_batches``), with their positions."""
+        for positions in self._length_batches(texts, batch_size):
             with encoding_context(self.fast, self.device.type):
-                vecs = encode_fn(batch, prompt=prompt, batch_size=len(batch), show_progress_bar=False,
-                                 convert_to_numpy=True)
-            self.stats.encoded += len(batch)
-            yield vecs
+                vecs = encode_fn([texts[i] for i in positions], prompt=prompt, batch_size=len(positions),
+                                 show_progress_bar=False, convert_to_numpy=True)
+            self.stats.encoded += len(positions)
+            yield positions, vecs
 
     def _encode_missing(self, cache: EmbeddingCache, missing: dict[bytes, str], prompt: str,
                         encode_fn: Callable, batch_size: int) -> None:
-        # longest first, as SentenceTransformer.encode orders them, so batches pad as little as possible
-        order = sorted(missing, key=lambda k: -len(missing[k]))
-        bar = pt.tqdm(total=len(order), desc="encoding", unit="text", disable=not self.progress)
-        done, vecs, start = [], [], 0
-        for batch_vecs in self._model_batches([missing[k] for k in order], prompt, encode_fn, batch_size):
-            done += order[start:start + len(batch_vecs)]
-            start += len(batch_vecs)
+        keys = list(missing)
+        bar = pt.tqdm(total=len(keys), desc="encoding", unit="text", disable=not self.progress)
+        done, vecs, encoded = [], [], 0
+        for positions, batch_vecs in self._model_batches(list(missing.values()), prompt, encode_fn, batch_size):
+            done += [keys[i] for i in positions]
+            encoded += len(positions)
             vecs.append(batch_vecs)
-            bar.update(len(batch_vecs))
-            if len(done) >= _FLUSH_EVERY or start == len(order):
+            bar.update(len(positions))
+            if len(done) >= _FLUSH_EVERY or encoded == len(keys):
                 cache.put(done, np.concatenate(vecs))
                 done, vecs = [], []
         bar.close()

@@ -5,6 +5,8 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sentence_transformers import SentenceTransformer
 
 from pyterrier_hybrid.retrieval import DenseEncoder, EmbeddingCache, default_cache_dir
@@ -28,6 +30,28 @@ def test_embeddings_equal_sentence_transformers(encoder, st_model):
     theirs = st_model.encode(TEXTS, prompt="passage: ", batch_size=32)
     assert ours.dtype == np.float32 and ours.shape == (len(TEXTS), encoder.embedding_dim)
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(alphabet="ab 红房子das", max_size=40), max_size=60),
+       batch_size=st.integers(1, 9))
+def test_length_batches_cover_every_text_once_with_little_padding(encoder, texts, batch_size):
+    batches = encoder._length_batches(texts, batch_size)
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))
+    lengths = encoder.model.tokenizer(texts, truncation=True, max_length=encoder.max_seq_length,
+                                      return_length=True)["length"] if texts else []
+    firsts = [lengths[b[0]] for b in batches]
+    assert firsts == sorted(firsts, reverse=True)  # longest first
+    for b in batches:
+        assert 1 <= len(b) <= batch_size and max(lengths[i] for i in b) == lengths[b[0]]
+        assert min(lengths[i] for i in b) >= 0.8 * lengths[b[0]]  # padding under a fifth of the batch's tokens
+
+
+def test_length_batches_give_the_vectors_of_sentence_transformers(tiny_model_dir, tmp_path, st_model):
+    texts = [w * n for n in range(1, 12) for w in ("house ", "红", "Spieler ")]
+    for cache in (tmp_path / "cache", False):
+        ours = DenseEncoder(tiny_model_dir, cache=cache, progress=False, batch_size=4).encode(texts, "passage: ")
+        np.testing.assert_allclose(ours, st_model.encode(texts, prompt="passage: "), atol=1e-5)
 
 
 def test_prompts_explicit_named_and_model_default(tiny_model_dir, tmp_path):
