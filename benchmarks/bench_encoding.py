@@ -5,13 +5,14 @@ Usage: python benchmarks/bench_encoding.py MODEL_DIR [--texts 320] [--batch-size
 
 Prints, measured in this run:
 
-1. throughput of raw ``SentenceTransformer.encode``, of our exact fp32 path (``DenseEncoder``, prompts, cache
-   writes) and of each fast mode, on XQuAD-R sentences of ``--languages`` encoded as documents
+1. throughput of raw ``SentenceTransformer.encode``, of our exact fp32 path (``DenseEncoder``: prompts, batches
+   by token count, cache writes) and of each fast mode, on XQuAD-R sentences of ``--languages`` encoded as documents
    ("passage: "). The methods run interleaved, round by round, each round on an empty cache (the models are
    prepared once, untimed), so contention from other jobs on a shared machine hits all of them alike; the
    ratios are ratios of the medians over the rounds. Also the cosine of each fast mode's vectors to fp32's,
    and each method's achieved GFLOPS (the transformer's matrix products counted at each text's exact token
-   length) against the CPU's fp32 GEMM peak measured in the same run (the distance to the machine's limit).
+   length) against the CPU's fp32 GEMM peak measured in the same run (the distance to the machine's limit), and
+   the share of padding among the tokens each batching encodes.
 2. unless ``--no-map``: the XQuAD-R matrix restricted to ``--languages`` (every mono, cross and multi setting
    among them) for fp32 and each fast mode: macro mAP per setting kind and its difference to fp32. These
    embeddings go through the persistent cache (``--cache``, default the user's), so a re-run encodes nothing.
@@ -73,6 +74,21 @@ def encoding_flops(model, texts: list[str]) -> float:
     return float(layers * (8 * lengths * h * h + 4 * lengths * h * i + 4 * lengths ** 2 * h).sum())
 
 
+def padding_shares(model, encoder, texts: list[str], batch_size: int) -> tuple[float, float]:
+    """Share of padding among the encoded tokens: with ``SentenceTransformer.encode``'s batches (longest first
+    by characters, cut every ``batch_size``) and with ours (``DenseEncoder._length_batches``)."""
+    tokens = model.tokenizer([PROMPT + t for t in texts], truncation=True, max_length=model.max_seq_length)
+    lengths = np.array([len(ids) for ids in tokens["input_ids"]])
+    by_chars = np.argsort([-len(t) for t in texts], kind="stable")
+    theirs = [by_chars[i:i + batch_size] for i in range(0, len(texts), batch_size)]
+    ours = encoder._length_batches(texts, batch_size)
+
+    def share(batches) -> float:
+        padded = sum(len(b) * lengths[list(b)].max() for b in batches)
+        return 1 - lengths.sum() / padded
+    return share(theirs), share(ours)
+
+
 def time_encoding(args, texts: list[str], work: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -126,6 +142,9 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
             cos = (vecs[name] * vecs["ours fp32"]).sum(1)
             line += f"   cosine to fp32 mean {cos.mean():.6f} min {cos.min():.6f}"
         print(line)
+    theirs, ours_share = padding_shares(raw, ours["fp32"], texts, args.batch_size)
+    print(f"  padding among the encoded tokens: SentenceTransformer.encode {theirs:.1%} (batches by characters), "
+          f"ours {ours_share:.1%} (batches by tokens)")
     print(f"  max |ours fp32 - raw| = {np.abs(vecs['ours fp32'] - vecs['SentenceTransformer.encode']).max():.2e}")
     again = DenseEncoder(args.model_dir, cache=work / "fp32-0", progress=False, batch_size=args.batch_size)
     t = time.perf_counter()
