@@ -57,14 +57,26 @@ class ItemIndex:
     occurrence ranks of a shuffled order then take one small sort per item instead of a sort of the whole array."""
 
     def __init__(self, items: np.ndarray):
-        by_item = np.argsort(items, kind="stable")
+        dtype = index_dtype(len(items))
+        by_item = np.argsort(items, kind="stable").astype(dtype)  # argsort's int64 lives only this line
         sorted_items = items[by_item]
         starts = np.flatnonzero(np.concatenate([[True], sorted_items[1:] != sorted_items[:-1]]))
+        del sorted_items
         sizes = np.diff(np.append(starts, len(items)))
         self.size = len(items)
         self.max_size = int(sizes.max()) if len(sizes) else 0
-        self.buckets = [by_item[starts[sizes == s][:, None] + np.arange(s)].astype(index_dtype(len(items)))
-                        for s in np.unique(sizes) if s > 1]
+        self.buckets = [self._bucket(by_item, starts[sizes == s], int(s)) for s in np.unique(sizes) if s > 1]
+
+    @staticmethod
+    def _bucket(by_item: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+        """The ``(len(starts), size)`` positions of the items starting at ``starts`` of ``by_item``: a view when
+        every item has ``size`` positions (fully parallel data), else gathered a chunk at a time."""
+        if len(starts) * size == len(by_item):
+            return by_item.reshape(-1, size)
+        out = np.empty((len(starts), size), dtype=by_item.dtype)
+        for first in range(0, len(starts), RANK_CHUNK):
+            out[first:first + RANK_CHUNK] = by_item[starts[first:first + RANK_CHUNK, None] + np.arange(size)]
+        return out
 
     def ranks(self, perm: np.ndarray) -> np.ndarray:
         """Occurrence rank of each position of the shuffled order ``items[perm]``: 0 for an item's first position
