@@ -58,12 +58,24 @@ def test_occurrence_ranks_match_a_direct_count(items, seed):
     shuffled = items[perm]
     expected = [int(np.sum(shuffled[:p] == shuffled[p])) for p in range(len(items))]
     assert ItemIndex(items).ranks(perm).tolist() == expected
+    with mock.patch.object(batching, "RANK_CHUNK", 2):  # an index gathered a few items at a time
+        assert ItemIndex(items).ranks(perm).tolist() == expected
     layers = occurrence_layers(items, perm)
     assert [sorted(layer.tolist()) == layer.tolist() for layer in layers] == [True] * len(layers)
     assert [len(set(shuffled[layer].tolist())) == len(layer) for layer in layers] == [True] * len(layers)
     for few in (0, 10**6):  # one pass per layer and one stable sort give the same layers
         with mock.patch.object(batching, "FEW_LAYERS", few):
             assert [layer.tolist() for layer in occurrence_layers(items, perm)] == [layer.tolist() for layer in layers]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 5), st.integers(0, 2**31))
+def test_occurrence_ranks_when_every_item_occurs_equally_often(n_items, size, seed):
+    rng = np.random.default_rng(seed)  # fully parallel data: the index is a view of the sorted order
+    items, perm = rng.permutation(np.repeat(np.arange(n_items), size)), rng.permutation(n_items * size)
+    shuffled = items[perm]
+    expected = [int(np.sum(shuffled[:p] == shuffled[p])) for p in range(len(items))]
+    assert ItemIndex(items).ranks(perm).tolist() == expected
 
 
 def test_block_wise_stats_count_what_one_block_counts(monkeypatch):
