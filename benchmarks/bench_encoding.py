@@ -39,11 +39,11 @@ def data_root() -> Path:
     return Path(os.environ.get("PYTERRIER_HYBRID_LAREQA", DEFAULT_DATA))
 
 
-def load_texts(n: int, languages: list[str]) -> list[str]:
-    """``n`` sentences of XQuAD-R, evenly spaced within each of ``languages`` (equal shares)."""
+def load_texts(n: int, languages: list[str], family: str = "xquad-r") -> list[str]:
+    """``n`` sentences of ``family`` (default XQuAD-R), evenly spaced within each of ``languages`` (equal shares)."""
     texts = []
     for i, lang in enumerate(languages):
-        data = json.loads((data_root() / "xquad-r" / f"{lang}.json").read_text())
+        data = json.loads((data_root() / family / f"{lang}.json").read_text())
         sentences = [s for art in data["data"] for par in art["paragraphs"] for s in par["sentences"]]
         k = n // len(languages) + (i < n % len(languages))
         texts += [sentences[j] for j in np.linspace(0, len(sentences) - 1, k).astype(int)]

@@ -14,13 +14,12 @@ in a fresh process so that its memory is its own:
   ``--rounds`` rounds, and gives the ratio of their median steps/s (target >= 0.98);
 * samples the process's anonymous resident memory (``RssAnon``: not the memory-mapped texts, which the kernel
   can drop) every 20 ms and prints its peak overall and while training (target <= 4 GB);
-* counts the page faults (major: read from disk; minor: mapped without reading) per training step of each run.
+* counts the page faults (major: read from disk; minor: mapped without reading) per timed step of each run.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -125,7 +124,7 @@ def child(path: str, model: str, args: argparse.Namespace) -> None:
     small_pairs = PairKeys(small)
     runs = {"memory-mapped": (pairs, dataset), "in-memory": (small_pairs, small_pairs.dataset())}
     rates: dict[str, list[float]] = {name: [] for name in runs}
-    faults: dict[str, list[float]] = {name: [] for name in runs}  # page faults (major, minor) per step
+    faults: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}  # (major, minor) per timed step
     memory.reset()
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
@@ -133,13 +132,10 @@ def child(path: str, model: str, args: argparse.Namespace) -> None:
                 keys, ds = runs[name]
                 factory = lambda *a, keys=keys, **k: HybridBatchSampler(  # noqa: E731
                     *a, pairs=keys, stats=BatchStats(keys.data.languages), **k)
-                before = resource.getrusage(resource.RUSAGE_SELF)
-                rate, _ = timed_run(model, ds, factory, args.steps, args.warmup_steps, args.batch_size, None, False,
-                                    tmp, measure_loader=False)
-                after, steps = resource.getrusage(resource.RUSAGE_SELF), args.steps + args.warmup_steps
+                rate, _, step_faults = timed_run(model, ds, factory, args.steps, args.warmup_steps, args.batch_size,
+                                                 None, False, tmp, measure_loader=False)
                 rates[name].append(rate)
-                faults[name].append(((after.ru_majflt - before.ru_majflt) / steps,
-                                     (after.ru_minflt - before.ru_minflt) / steps))
+                faults[name].append(step_faults)
                 print(f"round {r + 1}/{args.rounds} {name}: {rate:.3f} steps/s", file=sys.stderr, flush=True)
     out.update(rates=rates, faults=faults, rss_anon_training=memory.window, rss_anon_peak=memory.peak)
     print(json.dumps(out))
@@ -187,7 +183,7 @@ def main() -> None:
     print("steps/s, median of " + f"{args.rounds} runs of {args.steps} steps: "
           + ", ".join(f"{name} {value:.3f}" for name, value in medians.items())
           + f"; memory-mapped / in-memory {medians['memory-mapped'] / medians['in-memory']:.3f} (target >= 0.98)")
-    print("page faults per step (warm-up included), major / minor, per run: " + "; ".join(
+    print("page faults per timed step, major / minor, per run: " + "; ".join(
         f"{name} " + " ".join(f"{major:.1f}/{minor:.0f}" for major, minor in values)
         for name, values in result["faults"].items()))
 

@@ -21,6 +21,7 @@ import argparse
 import cProfile
 import gc
 import pstats
+import resource
 import statistics
 import sys
 import tempfile
@@ -53,13 +54,16 @@ def spread(values: list[float]) -> str:
 
 
 class StepClock(TrainerCallback):
-    """Wall-clock time at the end of every optimiser step."""
+    """Wall-clock time and the process's page faults so far (major, minor) at the end of every optimiser step."""
 
     def __init__(self):
         self.ends: list[float] = []
+        self.faults: list[tuple[int, int]] = []
 
     def on_step_end(self, args, state, control, **kwargs):
         self.ends.append(time.perf_counter())
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self.faults.append((usage.ru_majflt, usage.ru_minflt))
 
 
 def loader_ms_per_batch(trainer: SentenceTransformerTrainer, batches: int) -> float:
@@ -73,10 +77,12 @@ def loader_ms_per_batch(trainer: SentenceTransformerTrainer, batches: int) -> fl
 
 
 def timed_run(model_dir: str, dataset, batch_sampler, steps: int, warmup: int, batch_size: int,
-              max_seq_length: int | None, freeze: bool, out: str, measure_loader: bool = True) -> tuple[float, float]:
+              max_seq_length: int | None, freeze: bool, out: str, measure_loader: bool = True
+              ) -> tuple[float, float, tuple[float, float]]:
     """One run: (steps/s of ``steps`` MNRL steps after ``warmup`` untimed ones, data loader ms per batch, or NaN
     without ``measure_loader``: the measured loader, its sampler and epoch plan stay referenced by the trainer's
-    accelerator while it trains, so a memory benchmark must not build it)."""
+    accelerator while it trains, so a memory benchmark must not build it; page faults per timed step, major and
+    minor)."""
     gc.collect()  # an earlier run's trainer (reference cycles) and its sampler go before this one is built
     model = SentenceTransformer(model_dir, device="cpu")
     if max_seq_length:
@@ -91,7 +97,8 @@ def timed_run(model_dir: str, dataset, batch_sampler, steps: int, warmup: int, b
                                          loss=MultipleNegativesRankingLoss(model))
     loader_ms = loader_ms_per_batch(trainer, warmup + steps) if measure_loader else float("nan")
     trainer.train()
-    return steps / (clock.ends[-1] - clock.ends[warmup - 1]), loader_ms
+    faults = tuple((end - start) / steps for start, end in zip(clock.faults[warmup - 1], clock.faults[-1]))
+    return steps / (clock.ends[-1] - clock.ends[warmup - 1]), loader_ms, faults
 
 
 def throughput(model_dir: str, rounds: int, steps: int, warmup: int, batch_size: int, max_seq_length: int | None,
@@ -107,7 +114,7 @@ def throughput(model_dir: str, rounds: int, steps: int, warmup: int, batch_size:
     with tempfile.TemporaryDirectory() as out:
         for r in range(rounds):
             for name in list(runs)[::1 if r % 2 == 0 else -1]:
-                rate, ms = timed_run(model_dir, *runs[name], steps, warmup, batch_size, max_seq_length, freeze, out)
+                rate, ms, _ = timed_run(model_dir, *runs[name], steps, warmup, batch_size, max_seq_length, freeze, out)
                 rates[name].append(rate)
                 loader_ms[name].append(ms)
                 print(f"round {r + 1}/{rounds} {name}: {rate:.3f} steps/s, data loader {ms:.2f} ms/batch", flush=True)
