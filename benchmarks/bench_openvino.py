@@ -118,8 +118,9 @@ def mean_average_precision(args, models: dict[str, object]) -> None:
     table = result.macro()["AP"].unstack("kind").reindex(list(models))
     print(f"\nXQuAD-R macro mAP, languages {' '.join(args.languages)} (every mono, cross and multi setting)")
     for name in table.index:
-        print(f"  {name:22s} " + "  ".join(f"{k} {table.loc[name, k]:.4f} ({table.loc[name, k] - table.iloc[0][k]:+.4f})"
-                                          for k in ("mono", "cross", "multi")))
+        cells = [f"{k} {table.loc[name, k]:.4f} ({table.loc[name, k] - table.iloc[0][k]:+.4f})"
+                 for k in ("mono", "cross", "multi")]
+        print(f"  {name:22s} " + "  ".join(cells))
 
 
 def main() -> None:
