@@ -27,6 +27,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,25 @@ def padding_shares(model, encoder, texts: list[str], batch_size: int) -> tuple[f
     return share(theirs), share(ours)
 
 
+def interleaved_rounds(runs: dict[str, Callable[[int], np.ndarray]], rounds: int, n_texts: int
+                       ) -> tuple[dict[str, list[float]], dict[str, np.ndarray]]:
+    """Each run once untimed (round -1: first-call allocations, kernel creation), then ``rounds`` rounds of all runs
+    in turn, so contention from other jobs on a shared machine hits them alike: seconds per run and round, and each
+    run's last vectors. A run is called with the round number."""
+    for run in runs.values():
+        run(-1)
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    vecs = {}
+    for rnd in range(rounds):
+        for name, run in runs.items():
+            clock = time.perf_counter()
+            vecs[name] = run(rnd)
+            seconds[name].append(time.perf_counter() - clock)
+        print(f"  round {rnd}: texts/s  " + " | ".join(f"{name.removeprefix('ours ')} {n_texts / s[-1]:.1f}"
+                                                       for name, s in seconds.items()), flush=True)
+    return seconds, vecs
+
+
 def time_encoding(args, texts: list[str], work: Path) -> None:
     from sentence_transformers import SentenceTransformer
 
@@ -108,19 +128,8 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
     methods = {"SentenceTransformer.encode": lambda rnd: raw.encode(texts, prompt=PROMPT,
                                                                     batch_size=args.batch_size),
                **{f"ours {m}": (lambda rnd, m=m: run_ours(m, rnd)) for m in ours}}
-    for name, run in methods.items():  # warm-up (first-call allocations, oneDNN kernel creation)
-        run(-1)
     peak_before = gemm_gflops()  # measured before and after the rounds; the higher counts
-    seconds: dict[str, list[float]] = {name: [] for name in methods}
-    vecs = {}
-    for rnd in range(args.rounds):
-        line = []
-        for name, run in methods.items():
-            t = time.perf_counter()
-            vecs[name] = run(rnd)
-            seconds[name].append(time.perf_counter() - t)
-            line.append(f"{name.removeprefix('ours ')} {len(texts) / seconds[name][-1]:.1f}")
-        print(f"  round {rnd}: texts/s  " + " | ".join(line), flush=True)
+    seconds, vecs = interleaved_rounds(methods, args.rounds, len(texts))
 
     import torch
 
@@ -174,16 +183,21 @@ def map_differences(args) -> None:
         print(f"  {mode:14s} " + " ".join(cells))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every encoding benchmark shares: the model, the timed texts, batch size, rounds, languages."""
     parser.add_argument("model_dir")
     parser.add_argument("--texts", type=int, default=320, help="sentences to time (default 320)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (median counts)")
-    parser.add_argument("--fast-modes", nargs="*", default=["bf16"],
-                        help="fast modes to compare with fp32 (default: bf16, what fast=True picks here)")
     parser.add_argument("--languages", nargs="+", default=["en", "de", "zh"],
                         help="XQuAD-R languages of the timed texts and of the mAP matrix (default: en de zh)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    timing_arguments(parser)
+    parser.add_argument("--fast-modes", nargs="*", default=["bf16"],
+                        help="fast modes to compare with fp32 (default: bf16, what fast=True picks here)")
     parser.add_argument("--no-map", dest="map", action="store_false", help="timing only, no XQuAD-R mAP")
     parser.add_argument("--no-timing", dest="timing", action="store_false", help="mAP only")
     parser.add_argument("--cache", type=Path, help="embedding cache of the mAP part (default: the user's)")

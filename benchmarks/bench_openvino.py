@@ -18,20 +18,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 
 import numpy as np
 import torch
-from bench_encoding import PROMPT, data_root, load_texts
+from bench_encoding import PROMPT, data_root, interleaved_rounds, load_texts, timing_arguments
 
-
-class _Export(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, return_dict=True).last_hidden_state
+from pyterrier_hybrid.retrieval.onnx_fast import LastHiddenState
 
 
 class OpenVinoModel(torch.nn.Module):
@@ -56,7 +48,7 @@ def openvino_models(model_dir: str, calibration: list[str]) -> dict[str, object]
     from sentence_transformers import SentenceTransformer
     st = SentenceTransformer(model_dir, device="cpu")
     ids = torch.ones((2, 8), dtype=torch.long)
-    fp32 = ov.convert_model(_Export(st[0].model.eval()),
+    fp32 = ov.convert_model(LastHiddenState(st[0].model.eval()),
                             example_input={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
     items = [{name: value.numpy() for name, value in st.tokenizer(
         [PROMPT + text], truncation=True, max_length=st.max_seq_length, return_tensors="pt",
@@ -84,21 +76,11 @@ def timing(args, models: dict[str, object]) -> None:
     from sentence_transformers import SentenceTransformer
     texts = load_texts(args.texts, args.languages)
     raw = SentenceTransformer(args.model_dir, device="cpu")
-    runs = {"SentenceTransformer.encode": lambda: raw.encode(texts, prompt=PROMPT, batch_size=args.batch_size,
-                                                             normalize_embeddings=True),
-            **{name: (lambda enc=enc: (enc._caches.clear(), enc.encode(texts, PROMPT))[1])
+    runs = {"SentenceTransformer.encode": lambda rnd: raw.encode(texts, prompt=PROMPT, batch_size=args.batch_size,
+                                                                 normalize_embeddings=True),
+            **{name: (lambda rnd, enc=enc: (enc._caches.clear(), enc.encode(texts, PROMPT))[1])
                for name, enc in models.items()}}
-    for run in runs.values():
-        run()  # warm-up
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
-    vecs = {}
-    for rnd in range(args.rounds):
-        for name, run in runs.items():
-            clock = time.perf_counter()
-            vecs[name] = run()
-            seconds[name].append(time.perf_counter() - clock)
-        print(f"  round {rnd}: texts/s " + " | ".join(f"{n} {len(texts) / s[-1]:.1f}" for n, s in seconds.items()),
-              flush=True)
+    seconds, vecs = interleaved_rounds(runs, args.rounds, len(texts))
     from pyterrier_hybrid.core.cpu import cpu_label
     print(f"\n{len(texts)} sentences ({' '.join(args.languages)}), batch {args.batch_size}, median of {args.rounds} "
           f"interleaved rounds, torch threads {torch.get_num_threads()}; CPU: {cpu_label()}")
@@ -125,12 +107,8 @@ def mean_average_precision(args, models: dict[str, object]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model_dir")
-    parser.add_argument("--texts", type=int, default=320)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=5)
+    timing_arguments(parser)
     parser.add_argument("--calibration", type=int, default=300, help="MLQA-R sentences to calibrate int8 on")
-    parser.add_argument("--languages", nargs="+", default=["en", "de", "zh"])
     parser.add_argument("--no-map", dest="map", action="store_false")
     args = parser.parse_args()
     models = encoders(args)

@@ -27,10 +27,10 @@ import json
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from bench_encoding import PROMPT, data_root, load_texts  # its module imports nothing of the project at load
+from bench_encoding import (  # its module imports nothing of the project at load
+    PROMPT, data_root, interleaved_rounds, load_texts, timing_arguments)
 
 
 def quantisation_config() -> str:
@@ -92,11 +92,7 @@ def openvino_models(model_dir: str, work: Path) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model_dir")
-    parser.add_argument("--texts", type=int, default=320)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--languages", nargs="+", default=["en", "de", "zh"])
+    timing_arguments(parser)
     args = parser.parse_args()
     import sentence_transformers
     import torch
@@ -106,19 +102,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_st_backends_") as work:
         models = {"torch fp32": SentenceTransformer(args.model_dir, device="cpu"),
                   **onnx_models(args.model_dir, Path(work)), **openvino_models(args.model_dir, Path(work))}
-        encode = {name: (lambda m=m: m.encode(texts, prompt=PROMPT, batch_size=args.batch_size,
-                                              normalize_embeddings=True)) for name, m in models.items()}
-        for run in encode.values():
-            run()  # warm-up
-        seconds: dict[str, list[float]] = {name: [] for name in encode}
-        vecs = {}
-        for rnd in range(args.rounds):
-            for name, run in encode.items():
-                clock = time.perf_counter()
-                vecs[name] = run()
-                seconds[name].append(time.perf_counter() - clock)
-            print(f"  round {rnd}: texts/s " + " | ".join(f"{n} {len(texts) / s[-1]:.1f}" for n, s in seconds.items()),
-                  flush=True)
+        encode = {name: (lambda rnd, m=m: m.encode(texts, prompt=PROMPT, batch_size=args.batch_size,
+                                                   normalize_embeddings=True)) for name, m in models.items()}
+        seconds, vecs = interleaved_rounds(encode, args.rounds, len(texts))
     print(f"\nsentence-transformers {sentence_transformers.__version__}, transformers {transformers.__version__}, "
           f"torch {torch.__version__} ({torch.get_num_threads()} threads); {len(texts)} sentences "
           f"({' '.join(args.languages)}), batch {args.batch_size}, median of {args.rounds} interleaved rounds")

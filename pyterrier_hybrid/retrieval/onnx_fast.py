@@ -17,7 +17,9 @@ import torch
 from pyterrier_hybrid.core.atomic import atomic_path
 
 
-class _Export(torch.nn.Module):
+class LastHiddenState(torch.nn.Module):
+    """A Hugging Face encoder as a module of (input_ids, attention_mask) -> last_hidden_state, for graph export."""
+
     def __init__(self, model):
         super().__init__()
         self.model = model
@@ -51,7 +53,7 @@ def _export_quantised(hf_model, out_file: Path) -> None:
             "last_hidden_state": {0: "batch", 1: "length"}}
     with tempfile.TemporaryDirectory(dir=out_file.parent) as scratch, atomic_path(out_file) as int8:
         fp32 = Path(scratch) / "fp32.onnx"  # the unquantised export, a step on the way only
-        torch.onnx.export(_Export(hf_model).eval(), (ids, torch.ones_like(ids)), str(fp32), dynamo=False,
+        torch.onnx.export(LastHiddenState(hf_model).eval(), (ids, torch.ones_like(ids)), str(fp32), dynamo=False,
                           input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
                           dynamic_axes=axes, opset_version=17)
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
