@@ -64,22 +64,26 @@ def gemm_gflops(n: int = 1024, seconds: float = 1.0) -> float:
     return best
 
 
+def token_lengths(model, texts: list[str]) -> np.ndarray:
+    """Token count of each of ``texts`` as a document (prompt included), truncated as the model encodes it."""
+    tokens = model.tokenizer([PROMPT + t for t in texts], truncation=True, max_length=model.max_seq_length)
+    return np.array([len(ids) for ids in tokens["input_ids"]])
+
+
 def encoding_flops(model, texts: list[str]) -> float:
     """Floating-point operations of the transformer's matrix products for ``texts`` as documents, at each
     text's exact token length L (no padding): per layer the Q, K, V and output projections (4 x 2 L h^2), the
     feed-forward pair (2 x 2 L h i) and attention's scores and weighted sum (2 x 2 L^2 h)."""
     config = model[0].auto_model.config
     h, i, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers
-    tokens = model.tokenizer([PROMPT + t for t in texts], truncation=True, max_length=model.max_seq_length)
-    lengths = np.array([len(ids) for ids in tokens["input_ids"]], dtype=np.float64)
+    lengths = token_lengths(model, texts).astype(np.float64)
     return float(layers * (8 * lengths * h * h + 4 * lengths * h * i + 4 * lengths ** 2 * h).sum())
 
 
 def padding_shares(model, encoder, texts: list[str], batch_size: int) -> tuple[float, float]:
     """Share of padding among the encoded tokens: with ``SentenceTransformer.encode``'s batches (longest first
     by characters, cut every ``batch_size``) and with ours (``DenseEncoder._length_batches``)."""
-    tokens = model.tokenizer([PROMPT + t for t in texts], truncation=True, max_length=model.max_seq_length)
-    lengths = np.array([len(ids) for ids in tokens["input_ids"]])
+    lengths = token_lengths(model, texts)
     by_chars = np.argsort([-len(t) for t in texts], kind="stable")
     theirs = [by_chars[i:i + batch_size] for i in range(0, len(texts), batch_size)]
     ours = encoder._length_batches(texts, batch_size)
