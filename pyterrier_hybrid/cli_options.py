@@ -186,8 +186,9 @@ def add_encoding(parser: argparse.ArgumentParser, *, preset: bool) -> None:
     parser.add_argument("--encode-batch-size", type=positive_int, default=None if preset else ENCODE_BATCH_SIZE,
                         help=f"encoding batch size (default {ENCODE_BATCH_SIZE})")
     parser.add_argument("--encode-precision", choices=ENCODE_PRECISIONS, default=None if preset else "fp32",
-                        help="fp32 (default, exact), bf16 (bf16 weights), bf16-autocast, int8, onnx-int8, or auto "
-                             "(bf16 where the CPU computes it natively, else fp32); see benchmarks/README.md")
+                        help=f"{', '.join(FAST_MODES)} (fp32, the default, and openvino are exact; the others "
+                             "approximate: see pyterrier_hybrid/retrieval/fast.py), or auto (bf16 where the CPU "
+                             "computes it natively, else fp32); speed and mAP: benchmarks/README.md")
     deprecated(parser, "--fast", "--encode-precision", "encode_precision", nargs="?", const="auto")
 
 

@@ -1,27 +1,37 @@
-"""Opt-in fast encoding; embeddings are approximate, so a fast model has its own fingerprint and cache.
+"""Opt-in fast encoding; a fast model has its own fingerprint and cache (most modes are approximate).
 
+* ``"openvino"``: the transformer runs as an OpenVINO model at fp32 (``openvino_fast``): the same vectors as torch
+  (cosine 1.000000, mAP unchanged), faster. Needs the ``openvino`` package (the ``fast`` extra).
+* ``"openvino-int8"``: that model statically quantised to int8 by NNCF, calibrated on the training family's texts
+  (``openvino_fast.default_calibration``, or the encoder's ``calibration_texts``). The fastest mode, and the only
+  int8 one within 0.005 mAP of fp32 per setting kind on XQuAD-R. Needs ``openvino`` and ``nncf``.
 * ``"bf16"``: the transformer's weights are cast to bfloat16 and it runs in bfloat16 (oneDNN uses AMX /
   AVX512-BF16 where the CPU has them); its output is cast back to float32, so pooling and normalisation
-  stay fp32. What ``fast=True`` picks on a CPU with native bfloat16.
+  stay fp32.
 * ``"bf16-autocast"``: fp32 weights under ``torch.autocast`` bfloat16.
-* ``"onnx-int8"``: the transformer runs as an int8 ONNX Runtime graph (see ``onnx_fast``); needs the
-  ``onnxruntime`` and ``onnx`` packages.
+* ``"onnx-int8"``: the transformer runs as a dynamically quantised int8 ONNX Runtime graph (see ``onnx_fast``);
+  needs the ``onnxruntime`` and ``onnx`` packages. Loses up to 0.014 mAP cross-lingually.
 * ``"int8"``: ``torch.ao.quantization.quantize_dynamic`` of the Linear layers (weights per output
-  channel); no extra packages.
+  channel); no extra packages. Loses up to 0.06 mAP.
 
-Without native bfloat16 (bf16 would be emulated, slower than fp32), ``fast=True`` falls back to ``"onnx-int8"``
-when ONNX Runtime is installed, else ``"int8"``: faster than fp32 but less exact. Speed and agreement of each
-mode: ``benchmarks/README.md``.
+``fast=True`` picks the fastest mode within its accuracy bound (:data:`ACCURATE_BY_SPEED`): ``openvino-int8`` where
+OpenVINO and NNCF are installed, else ``bf16`` on a CPU that computes bfloat16 natively (emulated bf16 is slower than
+fp32), else ``openvino``, else exact torch ``fp32``. Speed and agreement of each mode: ``benchmarks/README.md``.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 from pyterrier_hybrid.core.cpu import native_bf16
 
-FAST_MODES = ("fp32", "bf16", "bf16-autocast", "int8", "onnx-int8")
+FAST_MODES = ("fp32", "openvino", "openvino-int8", "bf16", "bf16-autocast", "int8", "onnx-int8")
+#: Modes within their accuracy bound (exact-enough fp32: cosine >= 0.99999; int8 and bf16: |ΔmAP| <= 0.005 per
+#: setting kind), fastest first, with the packages each needs; ``fast=True`` takes the first usable one.
+ACCURATE_BY_SPEED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("openvino-int8", ("openvino", "nncf")), ("bf16", ()), ("openvino", ("openvino",)), ("fp32", ()))
 
 def encode_precision(precision: str) -> str:
     """A fast mode for an encoding precision: ``auto`` is bf16 weights where the CPU computes bfloat16 natively
@@ -36,10 +46,9 @@ def encode_precision(precision: str) -> str:
 def fast_mode(fast: bool | str) -> str:
     """Normalise the ``fast`` option to one of ``FAST_MODES`` (False -> ``"fp32"``, the exact path)."""
     if fast is True:
-        if native_bf16():
-            return "bf16"
-        have_onnx = all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "onnx"))
-        return "onnx-int8" if have_onnx else "int8"
+        return next(mode for mode, packages in ACCURATE_BY_SPEED
+                    if all(importlib.util.find_spec(p) is not None for p in packages)
+                    and (mode != "bf16" or native_bf16()))
     mode = "fp32" if fast is False else fast
     if mode not in FAST_MODES:
         raise ValueError(f"unknown fast mode {fast!r}; valid: False, True, {', '.join(map(repr, FAST_MODES))}")
@@ -55,8 +64,10 @@ def _float32_output(module, args, output):
     return output
 
 
-def make_fast(model, mode: str, onnx_dir: Path, fingerprint: str):
-    """Return ``model`` prepared for ``mode`` (changed in place; unchanged for ``"fp32"`` and ``"bf16-autocast"``)."""
+def make_fast(model, mode: str, export_dir: Path, fingerprint: str, calibration: Sequence[str] | None = None):
+    """Return ``model`` prepared for ``mode`` (changed in place; unchanged for ``"fp32"`` and ``"bf16-autocast"``).
+    Exported graphs are kept in ``export_dir``; ``calibration`` (texts with prompts) is what ``"openvino-int8"`` is
+    calibrated on."""
     if mode in ("fp32", "bf16-autocast"):
         return model
     if mode == "bf16":
@@ -69,7 +80,12 @@ def make_fast(model, mode: str, onnx_dir: Path, fingerprint: str):
         raise ValueError(f"fast mode {mode!r} runs on CPU only; the model is on {model.device}")
     if mode == "onnx-int8":
         from pyterrier_hybrid.retrieval.onnx_fast import use_onnx_int8
-        return use_onnx_int8(model, onnx_dir, fingerprint)
+        return use_onnx_int8(model, export_dir, fingerprint)
+    if mode in ("openvino", "openvino-int8"):
+        if mode == "openvino-int8" and calibration is None:
+            raise ValueError("fast mode 'openvino-int8' needs calibration texts")
+        from pyterrier_hybrid.retrieval.openvino_fast import use_openvino
+        return use_openvino(model, export_dir, fingerprint, calibration if mode == "openvino-int8" else None)
     import warnings
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic

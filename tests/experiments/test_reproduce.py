@@ -149,7 +149,7 @@ def test_quick_command_prints_the_table(two_family_release, tiny_model_dir, tmp_
     (["--train-languages", "el"], "el"),  # not an MLQA-R language
     (["--steps", "0"], "steps"),
     (["--items", "2", "--batch-size", "4"], "cannot fill"),
-    (["--fast", "fp16"], "fp16.*valid: auto, fp32, bf16"),
+    (["--fast", "fp16"], "fp16.*valid: auto, fp32, openvino, openvino-int8, bf16"),
     (["--eval-items", "0"], "eval_items"),
     (["--seeds", "-1"], "seeds must be"),
     (["--train-items", "100000"], "has only"),

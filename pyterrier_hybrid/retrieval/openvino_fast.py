@@ -1,0 +1,96 @@
+"""OpenVINO backend: the model's transformer runs as an OpenVINO model, fp32 (exact) or NNCF static int8.
+
+``"openvino"`` converts the Hugging Face encoder with ``openvino.convert_model`` (dynamic batch and length) and
+runs it at fp32 inference precision (OpenVINO's CPU default would be bf16 where the CPU has it), so its vectors
+are torch's. ``"openvino-int8"`` quantises that model statically with ``nncf.quantize`` (``model_type=
+TRANSFORMER``): the activations' ranges come from calibration texts, by default the training family's own
+(:func:`default_calibration`: MLQA-R questions and sentences with their prompts, one unpadded text per item).
+Each model is saved atomically as a folder (``model.xml``, ``model.bin``) under ``export_dir``, named by the model
+fingerprint and, for int8, the calibration texts' hash; a :class:`~.graph_model.GraphModel` running it replaces
+the torch model. Needs the ``openvino`` and (for int8) ``nncf`` packages: the ``fast`` extra.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pyterrier_hybrid.core.atomic import build_directory
+from pyterrier_hybrid.retrieval.graph_model import GraphModel, LastHiddenState, example_inputs
+
+#: Calibration texts of :func:`default_calibration` (NNCF's own default subset size).
+CALIBRATION_SIZE = 300
+CALIBRATION_FAMILY = "mlqa-r"  # the paper's training family
+_MODEL_FILE = "model.xml"
+
+
+class OpenVinoModel(GraphModel):
+    """A Hugging Face encoder's stand-in that runs a compiled OpenVINO model at fp32 inference precision."""
+
+    def __init__(self, xml_file: Path, config):
+        super().__init__(config)
+        import openvino as ov
+        import torch
+        self.compiled = ov.Core().compile_model(str(xml_file), "CPU", {
+            "INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": torch.get_num_threads()})
+
+    def run(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return self.compiled(inputs)[0]
+
+
+def default_calibration(query_prompt: str, doc_prompt: str, size: int = CALIBRATION_SIZE,
+                        family: str = CALIBRATION_FAMILY) -> list[str]:
+    """``size`` texts of ``family`` as the model sees them: per language in turn, evenly spaced questions with
+    ``query_prompt`` and answer sentences with ``doc_prompt``, half each (the data must be available: see the
+    README's Datasets)."""
+    from datasets_ext.languages import LANGUAGES
+    from datasets_ext.lareqa import parse_language
+    languages = LANGUAGES[family]
+    texts = []
+    for i, lang in enumerate(languages):
+        parsed = parse_language(family, lang)
+        share = size // len(languages) + (i < size % len(languages))
+        questions = [q for q, _ in parsed.questions.values()]
+        for prompt, pool, k in ((query_prompt, questions, (share + 1) // 2),
+                                (doc_prompt, [d.text for d in parsed.docs], share // 2)):
+            texts += [prompt + pool[j] for j in np.linspace(0, len(pool) - 1, k).round().astype(int)] if k else []
+    return texts
+
+
+def calibration_key(texts: Sequence[str]) -> str:
+    """A short hash of calibration texts, for the fingerprint and the exported model's name."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _export(transformer, calibration: Sequence[str] | None, folder: Path) -> None:
+    """Convert the transformer's Hugging Face model to OpenVINO (quantised on ``calibration`` unless None) and save
+    it to ``folder`` with fp32 weights (``save_model`` would compress them to fp16 by default)."""
+    import openvino as ov
+    model = ov.convert_model(LastHiddenState(transformer.model).eval(), example_input=example_inputs())
+    if calibration is not None:
+        import nncf
+        items = [dict(transformer.tokenizer([text], truncation=True, max_length=transformer.max_seq_length,
+                                            return_tensors="np", return_token_type_ids=False))
+                 for text in calibration]
+        model = nncf.quantize(model, nncf.Dataset(items), model_type=nncf.ModelType.TRANSFORMER,
+                              subset_size=len(items))
+    ov.save_model(model, str(folder / _MODEL_FILE), compress_to_fp16=False)
+
+
+def use_openvino(model, export_dir: Path, fingerprint: str, calibration: Sequence[str] | None = None):
+    """Swap the transformer of a SentenceTransformer for an OpenVINO model: fp32, or int8 calibrated on
+    ``calibration`` (texts with their prompts). Exported once per fingerprint (and calibration) under
+    ``export_dir``."""
+    if calibration is not None and not calibration:
+        raise ValueError("openvino-int8 needs at least one calibration text")
+    transformer = model[0]
+    name = f"{fingerprint}-openvino" + (f"-int8-{calibration_key(calibration)}" if calibration is not None else "")
+    folder = build_directory(Path(export_dir) / name, lambda tmp: _export(transformer, calibration, tmp),
+                             is_complete=lambda path: (path / _MODEL_FILE).exists())
+    transformer.model = OpenVinoModel(folder / _MODEL_FILE, transformer.model.config)
+    return model
