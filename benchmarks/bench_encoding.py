@@ -11,8 +11,8 @@ Prints, measured in this run:
    prepared once, untimed), so contention from other jobs on a shared machine hits all of them alike; the
    ratios are ratios of the medians over the rounds. Also the cosine of each fast mode's vectors to fp32's,
    and each method's achieved GFLOPS (the transformer's matrix products counted at each text's exact token
-   length) against the CPU's fp32 GEMM peak measured in the same run (the distance to the machine's limit), and
-   the share of padding among the tokens each batching encodes.
+   length) against the CPU's fp32 GEMM peak, and for int8 modes also its int8 GEMM peak, measured in the same
+   run (the distance to the machine's limit), and the share of padding among the tokens each batching encodes.
 2. unless ``--no-map``: the XQuAD-R matrix restricted to ``--languages`` (every mono, cross and multi setting
    among them) for fp32 and each fast mode: macro mAP per setting kind and its difference to fp32. These
    embeddings go through the persistent cache (``--cache``, default the user's), so a re-run encodes nothing.
@@ -51,15 +51,20 @@ def load_texts(n: int, languages: list[str], family: str = "xquad-r") -> list[st
     return texts
 
 
-def gemm_gflops(n: int = 1024, seconds: float = 1.0) -> float:
-    """fp32 GEMM throughput of this CPU with torch's threads: the best of repeated n x n products."""
+def gemm_gflops(n: int = 1024, seconds: float = 1.0, int8: bool = False) -> float:
+    """GEMM throughput of this CPU with torch's threads: the best of repeated n x n products, fp32 (``torch.mm``)
+    or int8 with int32 sums (``torch._int_mm``, oneDNN: VNNI / AMX-INT8 where the CPU has them)."""
     import torch
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)  # warm-up
+    if int8:
+        a, b = (torch.randint(-128, 128, (n, n), dtype=torch.int8) for _ in range(2))
+        product = torch._int_mm
+    else:
+        a, b, product = torch.randn(n, n), torch.randn(n, n), torch.mm
+    product(a, b)  # warm-up
     best, end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < end:
         t = time.perf_counter()
-        torch.mm(a, b)
+        product(a, b)
         best = max(best, 2 * n ** 3 / (time.perf_counter() - t) / 1e9)
     return best
 
@@ -132,25 +137,27 @@ def time_encoding(args, texts: list[str], work: Path) -> None:
     methods = {"SentenceTransformer.encode": lambda rnd: raw.encode(texts, prompt=PROMPT,
                                                                     batch_size=args.batch_size),
                **{f"ours {m}": (lambda rnd, m=m: run_ours(m, rnd)) for m in ours}}
-    peak_before = gemm_gflops()  # measured before and after the rounds; the higher counts
+    peaks_before = gemm_gflops(), gemm_gflops(int8=True)  # measured before and after the rounds; the higher counts
     seconds, vecs = interleaved_rounds(methods, args.rounds, len(texts))
 
     import torch
 
     from pyterrier_hybrid.core.cpu import cpu_label
-    peak = max(gemm_gflops(), peak_before)
+    peak, int8_peak = max(gemm_gflops(), peaks_before[0]), max(gemm_gflops(int8=True), peaks_before[1])
     flops = encoding_flops(raw, texts)
     median = {name: statistics.median(s) for name, s in seconds.items()}
     raw_s, exact_s = median["SentenceTransformer.encode"], median["ours fp32"]
     print(f"\nencoding: {len(texts)} sentences ({' '.join(args.languages)}), batch size {args.batch_size}, "
           f"median of {args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}; CPU: {cpu_label()}")
     print(f"  fp32 GEMM peak (1024 x 1024, best of 1 s, before and after the rounds): {peak:.0f} GFLOPS; "
-          f"the texts' matrix products at exact lengths: {flops / 1e9:.1f} GFLOP")
+          f"int8 GEMM peak {int8_peak:.0f} GOPS; the texts' matrix products at exact lengths: {flops / 1e9:.1f} GFLOP")
     for name, s in median.items():
         spread = f"[{len(texts) / max(seconds[name]):.1f}-{len(texts) / min(seconds[name]):.1f}]"
         line = (f"  {name:28s} {len(texts) / s:7.1f} texts/s {spread:15s} vs raw {raw_s / s:5.2f}x   "
                 f"vs ours fp32 {exact_s / s:5.2f}x   {flops / s / 1e9:6.1f} GFLOPS = {flops / s / 1e9 / peak:.2f} of "
                 "the fp32 GEMM peak")
+        if "int8" in name:
+            line += f" ({flops / s / 1e9 / int8_peak:.2f} of the int8 peak)"
         if name.startswith("ours") and name != "ours fp32":
             cos = (vecs[name] * vecs["ours fp32"]).sum(1)
             line += f"   cosine to fp32 mean {cos.mean():.6f} min {cos.min():.6f}"

@@ -159,6 +159,10 @@ class StudyConfig:
         held-out items the training family itself, on those items' questions only."""
         return train_family if self.held_out else EVALUATED_ON[train_family]
 
+    def trained_for(self, family: str) -> str:
+        """The training family of the models scored on ``family`` (the inverse of :meth:`evaluated_on`)."""
+        return next(train_family for train_family in EVALUATED_ON if self.evaluated_on(train_family) == family)
+
     def evaluation_languages(self) -> tuple[str, ...] | None:
         """The evaluated languages: ``eval_languages``, or with held-out items the training languages."""
         return self.training.languages if self.held_out else self.eval_languages

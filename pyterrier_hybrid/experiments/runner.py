@@ -37,14 +37,17 @@ def trained_id(model: TrainedModel) -> str:
     return f"{model.family}-{model.name}"
 
 
-def dense_system(model, config: StudyConfig, name: str, cache: bool | Path = True) -> DenseSystem:
+def dense_system(model, config: StudyConfig, name: str, training_family: str, cache: bool | Path = True
+                 ) -> DenseSystem:
     """A dense system of the study: ``model`` (a name, a directory or a SentenceTransformer) with its own prompts,
     encoded with the study's precision and maximum length (the same for every system, whatever length a model was
-    trained at). ``cache``: the embedding cache (True: the default folder)."""
+    trained at); an int8 precision is calibrated on ``training_family``, never on the evaluated texts. ``cache``:
+    the embedding cache (True: the default folder)."""
     from pyterrier_hybrid.retrieval import DenseEncoder
     model = str(model) if isinstance(model, (str, Path)) else model
     return DenseSystem(DenseEncoder(model, fast=config.fast, batch_size=config.encode_batch_size,
-                                    max_seq_length=config.eval_max_seq_length, cache=cache), name)
+                                    max_seq_length=config.eval_max_seq_length, cache=cache,
+                                    calibration=training_family), name)
 
 
 def check_training_items(models: list[TrainedModel]) -> None:
@@ -137,14 +140,15 @@ class StudyRunner:
         return self.evaluation(family, bm25_id(), BM25System)
 
     def zero_shot(self, family: str) -> pd.DataFrame | None:
-        make = lambda: dense_system(self.config.base_model, self.config, "zero-shot")  # noqa: E731
+        make = lambda: dense_system(self.config.base_model, self.config, "zero-shot",  # noqa: E731
+                                    self.config.trained_for(family))
         return self.evaluation(family, zero_shot_id(self.config.base_model), make)
 
     def trained(self, model: TrainedModel) -> pd.DataFrame | None:
         """Per-query values of a fine-tuned model on the family it is evaluated on. The model is trained (or
         resumed) only when that evaluation is not stored: stored evaluations outlive model weights."""
         make = lambda: dense_system(self.trained_model(model), self.config, model.strategy,  # noqa: E731
-                                    cache=self.store.cache_dir(model))
+                                    model.family, cache=self.store.cache_dir(model))
         per_query = self.evaluation(self.config.evaluated_on(model.family), trained_id(model), make)
         if per_query is not None:
             self.store.drop_model(model)

@@ -21,7 +21,7 @@ from pyterrier_hybrid.models import resolve_model
 from pyterrier_hybrid.retrieval.cache import EmbeddingCache, default_cache_dir, text_key
 from pyterrier_hybrid.retrieval.fast import encoding_context, fast_mode, make_fast
 from pyterrier_hybrid.retrieval.fingerprint import directory_fingerprint, module_fingerprint
-from pyterrier_hybrid.retrieval.openvino_fast import calibration_key, default_calibration
+from pyterrier_hybrid.retrieval.openvino_fast import CALIBRATION_FAMILY, calibration_key, default_calibration
 
 _FLUSH_EVERY = 1024  # texts per cache shard: an interrupted run loses at most this much work
 _SAME_LENGTH = 0.8  # a batch's shortest text has at least this share of its longest one's tokens
@@ -58,14 +58,15 @@ class DenseEncoder(BiEncoder):
                  query_prompt_name: str | None = None, doc_prompt_name: str | None = None,
                  max_seq_length: int | None = None, batch_size: int = 32, fast: bool | str = False,
                  cache: bool | str | Path = True, device: str | None = None, text_field: str = "text",
-                 progress: bool = True, calibration_texts: Sequence[str] | None = None):
+                 progress: bool = True, calibration: str | Sequence[str] = CALIBRATION_FAMILY):
         """Load ``model`` (directory, hub name or SentenceTransformer) and set up its caches.
 
         Prompts: an explicit string wins, else a name from the model's ``prompts``, else the model's own
         ``"query"`` / ``"document"`` prompt (as ``encode_query``/``encode_document`` do), else none.
         ``fast``: False (exact fp32), True (the fastest mode within its accuracy bound), or a mode of
-        ``fast.FAST_MODES``. ``calibration_texts``: what ``"openvino-int8"`` is calibrated on, as the model sees
-        them (prompts included); by default 300 MLQA-R questions and sentences with this encoder's prompts.
+        ``fast.FAST_MODES``. ``calibration``: what ``"openvino-int8"`` is calibrated on: a LAReQA family (300 of
+        its questions and sentences with this encoder's prompts; default MLQA-R, the paper's training family) or
+        texts as the model sees them (prompts included).
         ``cache``: True (default dir, see ``default_cache_dir``), a directory, or False (memory only). The cache
         folder also keeps exported fast models (``exported/``).
         """
@@ -91,28 +92,29 @@ class DenseEncoder(BiEncoder):
         self.max_seq_length: int | None = self.model.max_seq_length
         self.query_prompt = self._resolve_prompt(query_prompt, query_prompt_name, "query")
         self.doc_prompt = self._resolve_prompt(doc_prompt, doc_prompt_name, "document")
-        calibration = self._calibration(calibration_texts)
-        self.fingerprint = f"{base_fingerprint}-{self.fast}" + (f"-{calibration_key(calibration)}" if calibration
-                                                                 else "")
+        calibration_texts = self._calibration_texts(calibration)
+        self.fingerprint = f"{base_fingerprint}-{self.fast}" + (f"-{calibration_key(calibration_texts)}"
+                                                                 if calibration_texts else "")
         self.embedding_dim: int = self.model.get_embedding_dimension()
         with tempfile.TemporaryDirectory() as tmp:  # without a cache, an export lives only until loaded
             export_dir = self.cache_root / "exported" if self.cache_root is not None else Path(tmp)
-            self.model = make_fast(self.model, self.fast, export_dir, base_fingerprint, calibration)
+            self.model = make_fast(self.model, self.fast, export_dir, base_fingerprint, calibration_texts)
         self.progress = progress
         self.stats = EncodingStats()
         self._caches: dict[str, EmbeddingCache] = {}
 
-    def _calibration(self, texts: Sequence[str] | None) -> list[str] | None:
-        """The texts ``"openvino-int8"`` is calibrated on (None for every other mode)."""
+    def _calibration_texts(self, calibration: str | Sequence[str]) -> list[str] | None:
+        """The texts ``"openvino-int8"`` is calibrated on (None for every other mode: they take a family name, unused,
+        so that callers need not know the mode, but no texts)."""
         if self.fast != "openvino-int8":
-            if texts is not None:
-                raise ValueError(f"calibration_texts are for fast='openvino-int8' only, not {self.fast!r}")
+            if not isinstance(calibration, str):
+                raise ValueError(f"calibration texts are for fast='openvino-int8' only, not {self.fast!r}")
             return None
-        if texts is None:
-            return default_calibration(self.query_prompt, self.doc_prompt)
-        if isinstance(texts, str) or not texts:
-            raise ValueError("calibration_texts must be a non-empty sequence of texts")
-        return [str(t) for t in texts]
+        if isinstance(calibration, str):
+            return default_calibration(self.query_prompt, self.doc_prompt, family=calibration)
+        if not calibration:
+            raise ValueError("calibration must be a LAReQA family or a non-empty sequence of texts")
+        return [str(t) for t in calibration]
 
     def _resolve_prompt(self, prompt: str | None, name: str | None, default_name: str) -> str:
         if prompt is not None:

@@ -3,7 +3,7 @@
 * ``"openvino"``: the transformer runs as an OpenVINO model at fp32 (``openvino_fast``): the same vectors as torch
   (cosine 1.000000, mAP unchanged), faster. Needs the ``openvino`` package (the ``fast`` extra).
 * ``"openvino-int8"``: that model statically quantised to int8 by NNCF, calibrated on the training family's texts
-  (``openvino_fast.default_calibration``, or the encoder's ``calibration_texts``). The fastest mode, and the only
+  (``openvino_fast.default_calibration``, or the encoder's ``calibration``). The fastest mode, and the only
   int8 one within 0.005 mAP of fp32 per setting kind on XQuAD-R. Needs ``openvino`` and ``nncf``.
 * ``"bf16"``: the transformer's weights are cast to bfloat16 and it runs in bfloat16 (oneDNN uses AMX /
   AVX512-BF16 where the CPU has them); its output is cast back to float32, so pooling and normalisation

@@ -4,7 +4,8 @@
 runs it at fp32 inference precision (OpenVINO's CPU default would be bf16 where the CPU has it), so its vectors
 are torch's. ``"openvino-int8"`` quantises that model statically with ``nncf.quantize`` (``model_type=
 TRANSFORMER``): the activations' ranges come from calibration texts, by default the training family's own
-(:func:`default_calibration`: MLQA-R questions and sentences with their prompts, one unpadded text per item).
+(:func:`default_calibration`: a family's questions and sentences with their prompts, one unpadded text per item;
+MLQA-R unless the caller names another, as a study does for the family its models are trained on).
 Each model is saved atomically as a folder (``model.xml``, ``model.bin``) under ``export_dir``, named by the model
 fingerprint and, for int8, the calibration texts' hash; a :class:`~.graph_model.GraphModel` running it replaces
 the torch model. Needs the ``openvino`` and (for int8) ``nncf`` packages: the ``fast`` extra.
@@ -47,6 +48,8 @@ def default_calibration(query_prompt: str, doc_prompt: str, size: int = CALIBRAT
     README's Datasets)."""
     from datasets_ext.languages import LANGUAGES
     from datasets_ext.lareqa import parse_language
+    if family not in LANGUAGES:
+        raise ValueError(f"unknown calibration family {family!r}; valid: {', '.join(LANGUAGES)} (or a list of texts)")
     languages = LANGUAGES[family]
     texts = []
     for i, lang in enumerate(languages):

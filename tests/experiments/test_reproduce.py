@@ -163,7 +163,7 @@ def test_bad_study_fails_before_any_work(two_family_release, tiny_model_dir, tmp
 def test_every_dense_system_encodes_at_the_study_length(study, tiny_model_dir):
     from pyterrier_hybrid.experiments.runner import dense_system
     from pyterrier_hybrid.retrieval.fast import native_bf16
-    assert dense_system(tiny_model_dir, study, "x").encoder.max_seq_length == study.eval_max_seq_length == 128
+    assert dense_system(tiny_model_dir, study, "x", "mlqa-r").encoder.max_seq_length == study.eval_max_seq_length == 128
     assert study.fast == ("bf16" if native_bf16() else "fp32")  # "auto": bf16 only where it is native
     assert quick_config(study.base_model).training.bf16 == native_bf16()
 

@@ -43,30 +43,49 @@ def test_openvino_is_exact_and_exported_once(tiny_model_dir, tmp_path):
 
 def test_openvino_int8_is_quantised_close_and_keyed_by_its_calibration(tiny_model_dir, tmp_path):
     exact = DenseEncoder(tiny_model_dir, cache=tmp_path, progress=False)
-    q = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration_texts=CALIBRATION,
+    q = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=CALIBRATION,
                      progress=False)
     a, b = exact.encode_docs(TEXTS), q.encode_docs(TEXTS)
     assert (a * b).sum(1).min() > 0.999 and not np.array_equal(a, b)
     folder, = _exported(tmp_path)
     xml = (folder / "model.xml").read_text()
     assert "FakeQuantize" in xml and 'element_type="i8"' in xml  # statically quantised, int8 weights
-    other = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration_texts=CALIBRATION[:4],
+    other = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=CALIBRATION[:4],
                          progress=False)
     assert other.fingerprint != q.fingerprint and len(_exported(tmp_path)) == 2  # another calibration, another model
-    same = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration_texts=list(CALIBRATION),
+    same = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=list(CALIBRATION),
                         progress=False)
     assert same.fingerprint == q.fingerprint and len(_exported(tmp_path)) == 2
 
 
-@pytest.mark.parametrize("mode, texts, message", [
+@pytest.mark.parametrize("mode, calibration, message", [
     ("openvino", ["query: a"], "for fast='openvino-int8' only"),
     ("fp32", ["query: a"], "for fast='openvino-int8' only"),
-    ("openvino-int8", [], "non-empty sequence"),
-    ("openvino-int8", "query: a", "non-empty sequence"),
+    ("openvino-int8", [], "non-empty sequence of texts"),
+    ("openvino-int8", "msmarco", "unknown calibration family 'msmarco'; valid: xquad-r, mlqa-r"),
 ])
-def test_calibration_texts_misuse_is_an_error(tiny_model_dir, tmp_path, mode, texts, message):
+def test_calibration_misuse_is_an_error(tiny_model_dir, tmp_path, mode, calibration, message):
     with pytest.raises(ValueError, match=message):
-        DenseEncoder(tiny_model_dir, cache=tmp_path, fast=mode, calibration_texts=texts, progress=False)
+        DenseEncoder(tiny_model_dir, cache=tmp_path, fast=mode, calibration=calibration, progress=False)
+
+
+def test_a_study_calibrates_on_the_family_its_models_train_on(two_family_release, tiny_model_dir, tmp_path):
+    """Zero-shot on XQuAD-R is calibrated on MLQA-R, which the models scored there train on (never on the scored
+    texts); the family is part of the fingerprint, so each has its own cache entries."""
+    import dataclasses
+
+    from pyterrier_hybrid.experiments.config import quick_config
+    from pyterrier_hybrid.experiments.runner import dense_system
+    study = quick_config(str(tiny_model_dir), fast="openvino-int8")
+    assert study.trained_for("xquad-r") == "mlqa-r" and study.trained_for("mlqa-r") == "xquad-r"
+    held_out = dataclasses.replace(study, training=study.training.replace(held_out_items=3), eval_items=None)
+    assert held_out.trained_for("mlqa-r") == "mlqa-r"
+    on_mlqa, on_xquad = (dense_system(tiny_model_dir, study, "zero-shot", family, cache=tmp_path).encoder
+                         for family in ("mlqa-r", "xquad-r"))
+    calibration = default_calibration(on_mlqa.query_prompt, on_mlqa.doc_prompt, family="mlqa-r")
+    explicit = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=calibration,
+                            max_seq_length=study.eval_max_seq_length, progress=False)
+    assert on_mlqa.fingerprint == explicit.fingerprint != on_xquad.fingerprint
 
 
 def test_default_calibration_is_the_training_familys_questions_and_sentences(fixture_release):
