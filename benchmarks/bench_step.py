@@ -1,15 +1,18 @@
 """Where a training step's time goes (data, forward, backward, optimiser), and what torch.compile or threads buy.
 
     .venv/bin/python benchmarks/bench_step.py [--model DIR] [--steps 50] [--warmup-steps 5] [--batch-size 16]
-        [--max-seq-length 64] [--hard-negatives none] [--strategy hybrid] [--variants eager compile threads1]
+        [--max-seq-length 64] [--hard-negatives none] [--strategy hybrid] [--variants eager compile threads1 bf16]
 
 Trains the model (default: the project's multilingual-e5-small, ``pyterrier-hybrid model``) with ``train()`` on
-MLQA-R (all languages; the offline copy from ``PYTERRIER_HYBRID_LAREQA`` or ``../shared/data/lareqa``), fp32,
-once per variant, each in a fresh process with the same seed, so every variant sees the same batches:
+MLQA-R (all languages; the offline copy from ``PYTERRIER_HYBRID_LAREQA`` or ``../shared/data/lareqa``), fp32
+unless the variant says otherwise, once per variant, each in a fresh process with the same seed, so every variant
+sees the same batches:
 
 * ``eager``: what the project does (torch's default threads: one per core);
 * ``compile``: the trainer's ``torch_compile`` (inductor), the model compiled once shapes settle;
-* ``threads1``: one intra-op thread.
+* ``threads1``: one intra-op thread;
+* ``bf16``: bfloat16 autocast (``--train-precision bf16``, what the studies' ``auto`` picks on a CPU with native
+  bfloat16).
 
 Per variant: mean milliseconds per step, after ``--warmup-steps``, of data loading (the trainer's loader: sampler,
 text lookup, tokenisation, collation), forward (the loss), backward, and the optimiser step; steps/s against
@@ -27,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-VARIANTS = ("eager", "compile", "threads1")
+VARIANTS = ("eager", "compile", "threads1", "bf16")
 
 
 def child(args: argparse.Namespace) -> None:
@@ -89,7 +92,7 @@ def child(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as out:
         train_module.train(args.model, data, strategy=args.strategy, steps=args.steps + args.warmup_steps,
               batch_size=args.batch_size, max_seq_length=args.max_seq_length, hard_negatives=args.hard_negatives,
-              precision="fp32", seed=0, output_dir=Path(out) / "model", save=False)
+              precision="bf16" if args.child == "bf16" else "fp32", seed=0, output_dir=Path(out) / "model", save=False)
     print(json.dumps({"phases": phases, "losses": losses, "threads": torch.get_num_threads()}))
 
 
