@@ -1,12 +1,13 @@
 """Where a training step's time goes (data, forward, backward, optimiser), and what torch.compile or threads buy.
 
     .venv/bin/python benchmarks/bench_step.py [--model DIR] [--steps 50] [--warmup-steps 5] [--batch-size 16]
-        [--max-seq-length 64] [--hard-negatives none] [--strategy hybrid] [--variants eager compile threads1 bf16]
+        [--max-seq-length 64] [--hard-negatives none] [--strategy hybrid] [--languages ...]
+        [--variants eager compile threads1 bf16]
 
 Trains the model (default: the project's multilingual-e5-small, ``pyterrier-hybrid model``) with ``train()`` on
-MLQA-R (all languages; the offline copy from ``PYTERRIER_HYBRID_LAREQA`` or ``../shared/data/lareqa``), fp32
-unless the variant says otherwise, once per variant, each in a fresh process with the same seed, so every variant
-sees the same batches:
+MLQA-R (``--languages``, default all; the offline copy from ``PYTERRIER_HYBRID_LAREQA`` or
+``../shared/data/lareqa``), fp32 unless the variant says otherwise, once per variant, each in a fresh process with
+the same seed, so every variant sees the same batches:
 
 * ``eager``: what the project does (torch's default threads: one per core);
 * ``compile``: the trainer's ``torch_compile`` (inductor), the model compiled once shapes settle;
@@ -88,7 +89,7 @@ def child(args: argparse.Namespace) -> None:
             return out
 
     train_module.guarded_trainer_class = lambda: TimedTrainer
-    data = ParallelQA.from_irds("mlqa-r")
+    data = ParallelQA.from_irds("mlqa-r", args.languages)
     with tempfile.TemporaryDirectory() as out:
         train_module.train(args.model, data, strategy=args.strategy, steps=args.steps + args.warmup_steps,
               batch_size=args.batch_size, max_seq_length=args.max_seq_length, hard_negatives=args.hard_negatives,
@@ -105,6 +106,8 @@ def main() -> None:
     ap.add_argument("--max-seq-length", type=int, default=64)
     ap.add_argument("--hard-negatives", default="none")
     ap.add_argument("--strategy", default="hybrid")
+    ap.add_argument("--languages", nargs="+",
+                    help="MLQA-R languages to train on (default: all; the quick job's: en de zh)")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -123,7 +126,8 @@ def main() -> None:
         print(f"{variant}: done", file=sys.stderr, flush=True)
     from pyterrier_hybrid.core.cpu import cpu_label
     print(f"CPU: {cpu_label()}; model {args.model}; batch {args.batch_size}, length "
-          f"{args.max_seq_length}, {args.strategy}, hard negatives {args.hard_negatives}; mean ms per step over "
+          f"{args.max_seq_length}, {args.strategy}, hard negatives {args.hard_negatives}, languages "
+          f"{' '.join(args.languages or ['(all)'])}; mean ms per step over "
           f"steps {args.warmup_steps + 1}-{args.warmup_steps + args.steps}")
     print("| variant | threads | data | forward | backward | optimizer | step | steps/s vs eager | max abs dloss |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")

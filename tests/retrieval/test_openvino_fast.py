@@ -93,7 +93,8 @@ def test_default_calibration_is_the_training_familys_questions_and_sentences(fix
     texts = default_calibration("query: ", "passage: ", size=20)
     assert len(texts) == 20 and texts == default_calibration("query: ", "passage: ", size=20)
     questions = [t for t in texts if t.startswith("query: ")]
-    assert len(questions) == len(texts) - len([t for t in texts if t.startswith("passage: ")]) == 13  # 3 or 2 a language
+    sentences = [t for t in texts if t.startswith("passage: ")]
+    assert (len(questions), len(sentences)) == (13, 7)  # 3 texts from 6 languages (2 questions), 2 from one
     assert len(set(texts)) == len(texts) and len(LANGUAGES["mlqa-r"]) <= 20
 
 
