@@ -44,6 +44,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_evaluate(args: argparse.Namespace) -> None:
     from pyterrier_hybrid.retrieval import DenseEncoder
     from pyterrier_hybrid.retrieval.fast import encode_precision
+    from pyterrier_hybrid.retrieval.openvino_fast import calibration_family_for
     if args.name and len(args.name) != len(args.model):
         raise ValueError(f"{len(args.name)} --name for {len(args.model)} --model; give one per model or none")
     check_cache_writable()
@@ -51,7 +52,8 @@ def run_evaluate(args: argparse.Namespace) -> None:
     for i, model in enumerate(args.model):  # every model is loaded (and checked) before anything is encoded
         encoder = DenseEncoder(model, query_prompt=args.query_prompt, doc_prompt=args.document_prompt,
                                max_seq_length=args.eval_max_seq_length, batch_size=args.encode_batch_size,
-                               fast=encode_precision(args.encode_precision))
+                               fast=encode_precision(args.encode_precision),
+                               calibration=calibration_family_for(args.dataset))
         systems.append(DenseSystem(encoder, args.name[i] if args.name else None))
     names = [s.name for s in systems]
     if not names:

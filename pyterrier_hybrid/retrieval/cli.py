@@ -42,6 +42,7 @@ def run_index(args: argparse.Namespace) -> None:
     import datasets_ext  # noqa: F401  (registers the project's datasets)
     from pyterrier_hybrid.retrieval import DenseEncoder, DenseIndex
     from pyterrier_hybrid.retrieval.fast import encode_precision
+    from pyterrier_hybrid.retrieval.openvino_fast import calibration_family_for
     from pyterrier_hybrid.retrieval.parts import DEFAULT_CHUNK_SIZE, Shard
 
     try:
@@ -54,7 +55,8 @@ def run_index(args: argparse.Namespace) -> None:
     if not dataset.has_docs():
         raise ValueError(f"dataset {args.dataset!r} has no documents to index")
     encoder = DenseEncoder(args.model, query_prompt=args.query_prompt, doc_prompt=args.document_prompt,
-                           batch_size=args.encode_batch_size, fast=encode_precision(args.encode_precision))
+                           batch_size=args.encode_batch_size, fast=encode_precision(args.encode_precision),
+                           calibration=calibration_family_for(args.dataset))
     shard = args.shard or Shard.from_env()
     indexer = DenseIndex(args.out, encoder).indexer(mode="overwrite" if args.overwrite else "create", shard=shard,
                                                   chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,

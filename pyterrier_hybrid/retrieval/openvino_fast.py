@@ -62,6 +62,12 @@ def default_calibration(query_prompt: str, doc_prompt: str, size: int = CALIBRAT
     return texts
 
 
+def calibration_family_for(scored: str) -> str:
+    """A calibration family other than the ``scored`` family or dataset id (e.g. ``xquad-r/de``): MLQA-R, or
+    XQuAD-R when MLQA-R is scored, so that int8 ranges never come from the texts being ranked."""
+    return "xquad-r" if scored.split("/")[0] == CALIBRATION_FAMILY else CALIBRATION_FAMILY
+
+
 def calibration_key(texts: Sequence[str]) -> str:
     """A short hash of calibration texts, for the fingerprint and the exported model's name."""
     digest = hashlib.sha256()

@@ -98,6 +98,13 @@ def test_default_calibration_is_the_training_familys_questions_and_sentences(fix
     assert len(set(texts)) == len(texts) and len(LANGUAGES["mlqa-r"]) <= 20
 
 
+@pytest.mark.parametrize("scored, family", [("xquad-r", "mlqa-r"), ("xquad-r/de-en", "mlqa-r"),
+                                            ("mlqa-r", "xquad-r"), ("mlqa-r/zh", "xquad-r"), ("miracl/de", "mlqa-r")])
+def test_commands_calibrate_on_a_family_they_do_not_score(scored, family):
+    from pyterrier_hybrid.retrieval.openvino_fast import calibration_family_for
+    assert calibration_family_for(scored) == family
+
+
 def test_default_calibration_on_real_data(lareqa_mirror, monkeypatch):
     monkeypatch.setenv("PYTERRIER_HYBRID_LAREQA", str(lareqa_mirror))
     texts = default_calibration("query: ", "passage: ")
