@@ -12,7 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "cache": ("EmbeddingCache", "default_cache_dir"),
     "encoder": ("DenseEncoder", "EncodingStats"),
     "fingerprint": ("directory_fingerprint", "module_fingerprint"),
-    "index": ("DenseIndex", "DenseIndexError", "DenseIndexer"),
-    "parts": ("CorpusParts", "Shard"),
+    "index": ("DenseIndex", "DenseIndexer"),
+    "parts": ("CorpusParts", "DenseIndexError", "Shard"),
     "pool": ("PoolRetriever", "resolve_pool"),
 })

@@ -27,14 +27,10 @@ from datasets_ext import language_of
 from pyterrier_hybrid.core.atomic import atomic_directory, atomic_write_json
 from pyterrier_hybrid.core.keys import file_sha256
 from pyterrier_hybrid.retrieval.encoder import DenseEncoder
-from pyterrier_hybrid.retrieval.parts import DEFAULT_CHUNK_SIZE, CorpusParts, Shard, parts_folder
+from pyterrier_hybrid.retrieval.parts import DEFAULT_CHUNK_SIZE, CorpusParts, DenseIndexError, Shard, parts_folder
 from pyterrier_hybrid.retrieval.pool import PoolRetriever
 
 META_KEY = "pyterrier_hybrid"
-
-
-class DenseIndexError(ValueError):
-    """A dense index that is not built, corrupt, or built with another model or dimension."""
 
 
 class _DocnoBuilder(FwdLookupBuilder):

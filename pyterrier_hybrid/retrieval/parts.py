@@ -30,6 +30,10 @@ from pyterrier_hybrid.core.atomic import atomic_write_bytes, atomic_write_json
 DEFAULT_CHUNK_SIZE = 4096  # records per part: the work a kill can lose per process
 
 
+class DenseIndexError(ValueError):
+    """A dense index that is not built, corrupt, or built with another model or dimension."""
+
+
 @dataclass(frozen=True)
 class Shard:
     """This process's share of a corpus: chunks ``j`` with ``j % count == rank``."""
@@ -128,7 +132,6 @@ class CorpusParts:
                 warnings.warn(f"index part {self.path(chunk)} holds other documents (the corpus changed since it "
                               "was written): encoding its chunk again")
         if not all(given) and self.encoder is None:
-            from pyterrier_hybrid.retrieval.index import DenseIndexError
             raise DenseIndexError("documents without 'doc_vec' need an encoder: DenseIndex(path, encoder)")
         need = [r[self.encoder.text_field] for r, g in zip(records, given) if not g]
         encoded = iter(self.encoder.encode_docs(need, cache=False) if need else ())
