@@ -53,7 +53,12 @@ def default_calibration(query_prompt: str, doc_prompt: str, size: int = CALIBRAT
     languages = LANGUAGES[family]
     texts = []
     for i, lang in enumerate(languages):
-        parsed = parse_language(family, lang)
+        try:
+            parsed = parse_language(family, lang)
+        except OSError as e:  # offline and no local copy, or a failed download
+            raise RuntimeError(f"openvino-int8 calibrates on {family} texts, which could not be loaded ({e}); set "
+                               "PYTERRIER_HYBRID_LAREQA to a local copy, pass calibration=[texts], or use another "
+                               "fast mode") from e
         share = size // len(languages) + (i < size % len(languages))
         questions = [q for q, _ in parsed.questions.values()]
         for prompt, pool, k in ((query_prompt, questions, (share + 1) // 2),

@@ -105,6 +105,17 @@ def test_commands_calibrate_on_a_family_they_do_not_score(scored, family):
     assert calibration_family_for(scored) == family
 
 
+def test_unloadable_calibration_data_is_a_clear_error(tiny_model_dir, tmp_path, monkeypatch):
+    from datasets_ext import lareqa
+
+    def offline(family, lang):
+        raise ConnectionError(f"cannot download {family}/{lang}.json")
+
+    monkeypatch.setattr(lareqa, "parse_language", offline)
+    with pytest.raises(RuntimeError, match="calibrates on mlqa-r texts, which could not be loaded .*cannot download"):
+        DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", progress=False)
+
+
 def test_default_calibration_on_real_data(lareqa_mirror, monkeypatch):
     monkeypatch.setenv("PYTERRIER_HYBRID_LAREQA", str(lareqa_mirror))
     texts = default_calibration("query: ", "passage: ")
