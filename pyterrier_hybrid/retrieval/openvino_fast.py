@@ -103,7 +103,9 @@ def use_openvino(model, export_dir: Path, fingerprint: str, calibration: Sequenc
     if calibration is not None and not calibration:
         raise ValueError("openvino-int8 needs at least one calibration text")
     transformer = model[0]
-    name = f"{fingerprint}-openvino" + (f"-int8-{calibration_key(calibration)}" if calibration is not None else "")
+    name = f"{fingerprint}-openvino"
+    if calibration is not None:  # the ranges depend on the texts and on the length they are truncated at
+        name += f"-int8-{calibration_key(calibration)}-len{transformer.max_seq_length}"
     folder = build_directory(Path(export_dir) / name, lambda tmp: _export(transformer, calibration, tmp),
                              is_complete=lambda path: (path / _MODEL_FILE).exists())
     transformer.model = OpenVinoModel(folder / _MODEL_FILE, transformer.model.config)

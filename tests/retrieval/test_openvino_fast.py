@@ -56,6 +56,9 @@ def test_openvino_int8_is_quantised_close_and_keyed_by_its_calibration(tiny_mode
     same = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=list(CALIBRATION),
                         progress=False)
     assert same.fingerprint == q.fingerprint and len(_exported(tmp_path)) == 2
+    shorter = DenseEncoder(tiny_model_dir, cache=tmp_path, fast="openvino-int8", calibration=CALIBRATION,
+                           max_seq_length=8, progress=False)  # calibrated on texts cut at 8 tokens: its own model
+    assert len(_exported(tmp_path)) == 3 and shorter.cache_for("").namespace["max_seq_length"] == 8
 
 
 @pytest.mark.parametrize("mode, calibration, message", [

@@ -132,6 +132,16 @@ def test_no_text_twice_in_a_batch_of_real_data(lareqa_mirror, monkeypatch, famil
             assert len(set(column)) == len(column), f"{strategy}: a text twice in one batch"
 
 
+@pytest.mark.xfail(strict=True, reason="known bug (README, Training): a text group's rows in an occurrence layer "
+                   "smaller than the batch are dropped from the pass, and the epoch ends in the next pass")
+def test_no_row_twice_in_an_epoch_of_real_cross_lingual_batches(lareqa_mirror, monkeypatch):
+    """XQuAD-R's X-Y batches of 32: 612 of an epoch's 13,088 rows were repeats (benchmarks/epoch_repeats.py)."""
+    monkeypatch.setenv("PYTERRIER_HYBRID_LAREQA", str(lareqa_mirror))
+    pairs = PairKeys(ParallelQA.from_irds("xquad-r"))
+    keys = np.concatenate(epoch(STRATEGIES["xy"](pairs.dataset(), 32, seed=0, pairs=pairs), 0))
+    assert len(set(keys.tolist())) == len(keys)
+
+
 @any_strategy_case
 def test_reproducible_and_different_across_epochs(data, batch_size, strategy, seed):
     first = build_or_skip(strategy, data, batch_size, seed)
@@ -167,11 +177,24 @@ def test_epoch_length_as_documented(data, batch_size, alpha, xx_languages, seed)
         assert len(sampler) == expected == len(epoch(sampler, 2))
 
 
+def full_layers(sampler) -> bool:
+    """Every occurrence layer (text groups with more than r rows, for each r) of every source of ``sampler`` holds
+    at least a global batch: then one pass of ``batching.distinct_item_batches`` drops no row and fills an epoch.
+    Otherwise rows of a small layer can be dropped and the epoch ends in the next pass (the known bug below)."""
+    sources = [src for src in (sampler.xx, sampler.xy) if src is not None]
+    for source in (part for src in sources for part in getattr(src, "sources", [src])):
+        counts = np.bincount(source.groups)
+        counts = counts[counts > 0]
+        if any((counts > r).sum() < source.size for r in range(counts.max())):
+            return False
+    return True
+
+
 @common
 @given(collections(min_items=20), st.integers(2, 5), st.integers(0, 2**31))
 def test_proportional_hybrid_uses_every_row_once(data, batch_size, seed):
     sampler = build_or_skip("hybrid", data, batch_size, seed, alpha="proportional", xx_languages="proportional")
-    if sampler is None:
+    if sampler is None or not full_layers(sampler):
         return
     keys = np.concatenate(epoch(sampler, 0) or [[]]).astype(int)
     assert len(set(keys.tolist())) == len(keys), "a row used twice in one epoch"
