@@ -208,9 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     timing_arguments(parser)
     from pyterrier_hybrid.retrieval.fast import fast_mode
-    parser.add_argument("--fast-modes", nargs="*", default=[fast_mode(True)],
-                        help=f"fast modes to compare with fp32 (default: {fast_mode(True)}, what fast=True picks "
-                             "here)")
+    picked = fast_mode(True)
+    parser.add_argument("--fast-modes", nargs="*", default=[picked],
+                        help=f"fast modes to compare with fp32 (default: {picked}, what fast=True picks here)")
     parser.add_argument("--no-map", dest="map", action="store_false", help="timing only, no XQuAD-R mAP")
     parser.add_argument("--no-timing", dest="timing", action="store_false", help="mAP only")
     parser.add_argument("--cache", type=Path, help="embedding cache of the mAP part (default: the user's)")

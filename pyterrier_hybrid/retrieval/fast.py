@@ -82,7 +82,7 @@ def make_fast(model, mode: str, export_dir: Path, fingerprint: str, calibration:
         from pyterrier_hybrid.retrieval.onnx_fast import use_onnx_int8
         return use_onnx_int8(model, export_dir, fingerprint)
     if mode in ("openvino", "openvino-int8"):
-        if mode == "openvino-int8" and calibration is None:
+        if mode == "openvino-int8" and not calibration:
             raise ValueError("fast mode 'openvino-int8' needs calibration texts")
         from pyterrier_hybrid.retrieval.openvino_fast import use_openvino
         return use_openvino(model, export_dir, fingerprint, calibration if mode == "openvino-int8" else None)

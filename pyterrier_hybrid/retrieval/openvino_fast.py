@@ -70,7 +70,10 @@ def default_calibration(query_prompt: str, doc_prompt: str, size: int = CALIBRAT
 def calibration_family_for(scored: str) -> str:
     """A calibration family other than the ``scored`` family or dataset id (e.g. ``xquad-r/de``): MLQA-R, or
     XQuAD-R when MLQA-R is scored, so that int8 ranges never come from the texts being ranked."""
-    return "xquad-r" if scored.split("/")[0] == CALIBRATION_FAMILY else CALIBRATION_FAMILY
+    from datasets_ext.languages import LANGUAGES
+    if scored.split("/")[0] != CALIBRATION_FAMILY:
+        return CALIBRATION_FAMILY
+    return next(family for family in LANGUAGES if family != CALIBRATION_FAMILY)
 
 
 def calibration_key(texts: Sequence[str]) -> str:
@@ -100,8 +103,6 @@ def use_openvino(model, export_dir: Path, fingerprint: str, calibration: Sequenc
     """Swap the transformer of a SentenceTransformer for an OpenVINO model: fp32, or int8 calibrated on
     ``calibration`` (texts with their prompts). Exported once per fingerprint (and calibration) under
     ``export_dir``."""
-    if calibration is not None and not calibration:
-        raise ValueError("openvino-int8 needs at least one calibration text")
     transformer = model[0]
     name = f"{fingerprint}-openvino"
     if calibration is not None:  # the ranges depend on the texts and on the length they are truncated at
